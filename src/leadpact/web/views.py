@@ -1,0 +1,10 @@
+"""Page views: thin, they call selectors and render."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("admin:index")
