@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "leadpact.web",
+    "leadpact.organization",
+    "leadpact.agreements",
+    "leadpact.audit",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,77 @@
+"""The audit log: an append-only, hash-chained list of every change to agreements, people and calendars."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+__all__ = ["GENESIS_HASH", "AuditAppendOnlyError", "AuditEntry"]
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditAppendOnlyError(ValueError):
+    """Audit entries are written once and never changed or deleted."""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditAppendOnlyError("audit entries are append-only: update is refused")
+
+    def delete(self) -> NoReturn:
+        raise AuditAppendOnlyError("audit entries are append-only: delete is refused")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditAppendOnlyError("audit entries are append-only: bulk update is refused")
+
+
+class AuditEntry(models.Model):
+    """One change: who, when, what, before and after, chained to the previous entry by its hash.
+
+    ``hash`` = sha256 over the canonical JSON of the entry's content and ``prev_hash``
+    (see :func:`leadpact.audit.services.audit_entry_hash`).  ``prev_hash`` is unique, so the chain can
+    never fork, even when two writers race.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, help_text="user name, or who acted for the system (cli)")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    organization = models.ForeignKey(
+        "organization.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects: ClassVar[AuditEntryQuerySet] = AuditEntryQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ("id",)
+        verbose_name_plural = "audit entries"
+        constraints = (models.UniqueConstraint(fields=["prev_hash"], name="audit_entry_prev_hash_unique"),)
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id} by {self.actor_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None or not self._state.adding:
+            raise AuditAppendOnlyError(f"audit entry {self.pk} is append-only: it cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditAppendOnlyError(f"audit entry {self.pk} is append-only: it cannot be deleted")

@@ -1,0 +1,151 @@
+"""Who takes part: the organisation, its teams (the parties of agreements), their people and leave."""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+__all__ = ["Leave", "Organization", "Person", "Team"]
+
+
+def _validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/Amsterdam"
+        ) from error
+
+
+class Organization(models.Model):
+    """The company that runs leadpact; agreement dates are read in its time zone."""
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam", validators=[_validate_timezone])
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A party of agreements: marketing, sales, SDR, a partner; keeps its business calendar."""
+
+    class Kind(models.TextChoices):
+        MARKETING = "marketing", "Marketing"
+        SALES = "sales", "Sales"
+        SDR = "sdr", "SDR"
+        PARTNER = "partner", "Partner"
+        OTHER = "other", "Other"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="teams")
+    key = models.SlugField(max_length=64, help_text="the party key used in agreements")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    calendar = models.JSONField(help_text="business calendar spec (timezone, hours, holidays, …)")
+
+    class Meta:
+        ordering = ("organization", "key")
+        constraints = (
+            models.UniqueConstraint(fields=["organization", "key"], name="team_key_unique_per_organization"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from leadpact.organization._calendars import calendar_from_spec
+
+        calendar_from_spec(self.calendar, field="calendar")
+
+
+class Person(models.Model):
+    """A member of a team, with the share of a full week they work and, optionally, their own hours."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead"
+        MEMBER = "member", "Member"
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="people")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    fte = models.DecimalField(
+        "FTE",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    hours = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='own weekly hours in the calendar "hours" syntax, e.g. {"mon-wed": ["09:00-17:00"]}',
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="first day no longer in the team")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+
+    class Meta:
+        ordering = ("team", "name")
+        verbose_name_plural = "people"
+        constraints = (
+            models.UniqueConstraint(fields=["team", "email"], name="person_email_unique_per_team"),
+            models.CheckConstraint(
+                condition=models.Q(fte__gte=0) & models.Q(fte__lte=1), name="person_fte_between_0_and_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gt=models.F("start_date")),
+                name="person_end_after_start",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == self.Role.LEAD
+
+    def clean(self) -> None:
+        if self.end_date is not None and self.start_date is not None and self.end_date <= self.start_date:
+            raise ValidationError({"end_date": "end date must be after the start date (it is exclusive)"})
+        if self.hours is not None and self.team_id is not None:
+            from leadpact.organization._calendars import hours_check
+
+            hours_check(self.team.calendar, self.hours, field="hours")
+
+
+class Leave(models.Model):
+    """Days a person is away, half-open: ``[first_day, end_day)``."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="leave")
+    first_day = models.DateField()
+    end_day = models.DateField(help_text="the day the person is back (exclusive)")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("person", "first_day")
+        verbose_name_plural = "leave"
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(end_day__gt=models.F("first_day")), name="leave_end_after_first"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.first_day} – {self.end_day}"
+
+    def clean(self) -> None:
+        if self.first_day is not None and self.end_day is not None and self.end_day <= self.first_day:
+            raise ValidationError({"end_day": "the end day is exclusive and must be after the first day"})
