@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev lint typecheck migrations-check test-sqlite test-postgres services bench clean
+.PHONY: run test install install-dev lint typecheck migrations-check test-sqlite test-postgres services messages bench clean
 
 run: install            ## install into .venv, prepare the database with demo data, and serve
 	$(BIN)/leadpact start
@@ -45,6 +45,9 @@ test-sqlite:
 
 test-postgres:
 	LEADPACT_DATA_DIR=$$(mktemp -d) DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+messages:              ## refresh the Dutch catalogue (src/leadpact/locale) and compile it
+	cd src/leadpact && ../../$(BIN)/leadpact makemessages -l nl --ignore "migrations/*" && ../../$(BIN)/leadpact compilemessages
 
 bench: install-dev      ## benchmarks with their baselines (prints tables; see README)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -1,11 +1,19 @@
-"""Browser test: a person signs in to the admin in Debian's Chromium."""
+"""Browser tests: a person signs in and reads why their target is what it is, in Debian's Chromium."""
 
 from __future__ import annotations
 
 import pytest
 
+from leadpact.web.demo import demo_load
 from leadpact.web.management.commands.start import ensure_first_user
 from tests.browser import chromium_page
+
+
+def sign_in(page, base_url, name, password, next_url="/"):
+    page.goto(f"{base_url}{next_url}")
+    page.fill("#id_username", name)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
 
 
 @pytest.mark.browser
@@ -14,9 +22,25 @@ def test_admin_sign_in_in_chromium(live_server, settings, tmp_path):
     settings.DATA_DIR = tmp_path
     name, password = ensure_first_user()
     with chromium_page() as page:
-        page.goto(f"{live_server.url}/")
-        page.fill("#id_username", name)
-        page.fill("#id_password", password)
-        page.click("input[type=submit]")
+        sign_in(page, live_server.url, name, password, "/admin/")
         page.wait_for_selector("#site-name")
         assert "Site administration" in page.content()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_marketer_reads_why_her_target_is_what_it_is(live_server, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    demo_load()
+    name, password = ensure_first_user()
+    with chromium_page() as page:
+        sign_in(page, live_server.url, name, password, "/targets/?period=2026-10")
+        row = page.locator("#mql-volume tr", has_text="Fleur Jansen")
+        row.locator("summary").click()
+        text = row.locator("pre").inner_text()
+        assert "0.8 FTE" in text and "leave taken out" in text and "largest remainder" in text
+        page.select_option("select[name=language]", "nl")
+        page.wait_for_selector("text=Doelen")
+        row = page.locator("#mql-volume tr", has_text="Fleur Jansen")
+        row.locator("summary").click()
+        assert "verlof" in row.locator("pre").inner_text()

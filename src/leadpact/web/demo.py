@@ -1,8 +1,122 @@
-"""The demo organisation, loaded by ``leadpact start``; grows as the product does."""
+"""The demo organisation, loaded by ``leadpact start``: teams, people with leave, and the template
+agreement signed by both leads and active from 1 January 2026.
+
+Everything goes through the same services a person's actions do (so the audit trail is real), and
+loading twice changes nothing.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from leadpact.agreements.models import AgreementVersion, Status
+from leadpact.agreements.services import (
+    agreement_import,
+    agreement_version_activate,
+    agreement_version_propose,
+    agreement_version_sign,
+)
+from leadpact.core.agreement import agreement_template
+from leadpact.demo import demo_organisation
+from leadpact.organization.models import Organization, Person, Team
+from leadpact.organization.services import leave_add, organization_create, person_create, team_create
+
+__all__ = ["demo_load"]
+
+ACTOR = "demo"
+# The demo agreement was proposed and signed in December 2025, so it is in force from 1 January 2026.
+SIGNED_AT = dt.datetime(2025, 12, 15, 10, 30, tzinfo=dt.UTC)
+KINDS = {"marketing": Team.Kind.MARKETING, "sales": Team.Kind.SALES, "sdr": Team.Kind.SDR}
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _user_for(person: dict[str, Any]) -> Any:
+    """Leads sign the agreement, so they have a login (no usable password until an admin sets one)."""
+    user_model = get_user_model()
+    username = str(person["email"]).split("@")[0]
+    user, created = user_model.objects.get_or_create(
+        username=username, defaults={"email": person["email"], "first_name": person["name"]}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+@transaction.atomic
+def _organisation() -> tuple[Organization, int]:
+    data = demo_organisation()
+    info = data["organisation"]
+    org = Organization.objects.filter(key=info["slug"]).first()
+    if org is None:
+        org = organization_create(key=info["slug"], name=info["name"], actor=ACTOR)
+    made = 0
+    for team_data in data["teams"]:
+        team = Team.objects.filter(organization=org, key=team_data["key"]).first()
+        if team is None:
+            team = team_create(
+                organization=org,
+                key=team_data["key"],
+                name=team_data["name"],
+                kind=KINDS.get(team_data["key"], Team.Kind.OTHER),
+                calendar=team_data["calendar"],
+                actor=ACTOR,
+            )
+        for p in team_data["people"]:
+            if Person.objects.filter(team=team, email=p["email"]).exists():
+                continue
+            person = person_create(
+                team=team,
+                name=p["name"],
+                email=p["email"],
+                role=p.get("role", "member"),
+                fte=Decimal(str(p.get("fte", 1))),
+                start_date=_date(p["start"]),
+                end_date=_date(p["end"]) if p.get("end") else None,
+                hours=p.get("hours"),
+                user=_user_for(p) if p.get("role") == "lead" else None,
+                actor=ACTOR,
+            )
+            for first, end in p.get("leave") or []:
+                leave_add(person=person, first_day=_date(first), end_day=_date(end), actor=ACTOR)
+            made += 1
+    return org, made
+
+
+@transaction.atomic
+def _agreement(org: Organization) -> AgreementVersion:
+    version = agreement_import(organization=org, yaml_text=agreement_template("en"), actor=ACTOR)
+    if version.status == Status.DRAFT:
+        version = agreement_version_propose(version=version, actor=ACTOR, now=SIGNED_AT)
+    if version.status == Status.PROPOSED:
+        for team in version.parties.all():
+            lead = Person.objects.filter(team=team, role=Person.Role.LEAD).order_by("pk").first()
+            if lead is None:
+                raise RuntimeError(f"demo: party {team.key} has no lead to sign")
+            agreement_version_sign(
+                version=version, person=lead, content_hash=version.content_hash, now=SIGNED_AT
+            )
+        version.refresh_from_db()
+    if version.status == Status.SIGNED:
+        version = agreement_version_activate(version=version, now=timezone.now(), actor=ACTOR)
+    return version
 
 
 def demo_load() -> str:
     """Load the demo data idempotently and return a one-line summary."""
-    return "demo: nothing to load yet"
+    org, made = _organisation()
+    version = _agreement(org)
+    people = Person.objects.filter(team__organization=org).count()
+    return (
+        f"demo: {org.name}: {org.teams.count()} teams, {people} people ({made} new); "
+        f"agreement {version.agreement.key} v{version.number} {version.status}"
+    )
