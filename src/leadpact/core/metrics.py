@@ -1,0 +1,1067 @@
+"""The measurement engine: commitment × period ``[start, end)`` × subject → a :class:`Measurement`.
+
+Pure and vectorised over numpy columns (no Python loop per lead). Prepare the frames once with
+:class:`Frames` (sorts the events by lead and time unless they already are, leaves out events after
+``now``, splits each lead's log into handoff *episodes*), then call a metric function per period and
+subject; per-handoff tables (business time of every clock, buckets) are memoised in the
+:class:`Frames`, so a year of months × people costs one pass plus slices. Money and evidence stay
+exact: evidence is the lead ids behind each bucket (:class:`Evidence`), looked up when read.
+
+>>> from datetime import UTC, datetime
+>>> t = datetime(2026, 3, 10, 10, tzinfo=UTC)
+>>> events = EventFrame.from_rows([(0, EventKind.HANDED_OVER, t), (1, EventKind.HANDED_OVER, t)])
+>>> leads = LeadFrame.from_rows([{"lead_id": 7, "marketing_owner": 1},
+...                              {"lead_id": 8, "met_definition": False}])
+>>> m = lead_volume(Frames(events, leads, now=t), start=datetime(2026, 3, 1, tzinfo=UTC),
+...                 end=datetime(2026, 4, 1, tzinfo=UTC), subject=Subject.team("marketing", [1]),
+...                 target=20, expected_to_date=2)
+>>> m.actual, m.status, m.evidence["counted"].tolist(), m.evidence["excluded_definition"].tolist()
+(Decimal('1'), 'at_risk', [7], [8])
+
+Rules shared by every metric (each is the lead page's explanation of a number):
+
+- A lead counts in a period through its **first** ``handed_over`` in ``[start, end)`` (unique leads);
+  its episode runs from that handoff to its next ``handed_over``. Event-based metrics (feedback,
+  amounts) take the lead's **last** event of the kind in the period.
+- A lead belongs to the subject through its owner on the subject's side (see :class:`Subject`).
+- Events sort by ``(lead, occurred_at)``, ties in input order; events after ``now`` are not known.
+- Duplicates (``duplicate_of >= 0``) are left out of every metric (evidence ``excluded_duplicate``).
+- The clocks (decision, speed to lead, attempts) are sales' obligations: their business time is
+  measured in the calendar of the lead's **sales owner** (:class:`Calendars`; the team calendar when
+  unowned), whoever the subject is. A clock is **within** its window iff elapsed business time
+  ``<= window``.
+- Percentiles are **nearest-rank** on business microseconds: ``P_p`` is the ``ceil(p/100 · n)``-th
+  smallest value; the median is ``P50`` (the lower middle value when ``n`` is even). Figures in
+  seconds are exact ``Decimal`` values.
+- Percentages are ``Decimal`` in ``0..100``; money is summed in integer cents and returned as ``Decimal``.
+
+Status (``rules`` = :class:`StatusRules`): a percentage or duration with fewer than ``min_sample``
+leads is ``not_enough_data``. Once ``now >= end`` the status is ``met`` or ``breached``. Before the
+end, a count or amount that reached its target is ``met``, otherwise its pace ``actual ÷
+expected_to_date`` gives ``on_track`` (``>= on_track``), ``behind`` (``>= behind``) or ``at_risk``;
+a percentage or duration meeting its target is ``on_track``, otherwise ``actual ÷ target`` (inverted
+when lower is better) is graded the same way.
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from leadpact.core._metrics_frames import (
+    BusinessCalendarLike,
+    EventFrame,
+    EventKind,
+    FrameError,
+    LeadFrame,
+    micros,
+)
+from leadpact.core._metrics_prep import MAX_US, Calendars, Frames, Subject
+
+__all__ = [
+    "BusinessCalendarLike",
+    "Calendars",
+    "EventFrame",
+    "EventKind",
+    "Evidence",
+    "FrameError",
+    "Frames",
+    "Headline",
+    "LeadFrame",
+    "Measurement",
+    "MetricName",
+    "Status",
+    "StatusRules",
+    "Subject",
+    "Unit",
+    "acceptance_rate",
+    "attempts_within",
+    "conversion",
+    "decision_latency",
+    "feedback_completeness",
+    "handoff_completeness",
+    "lead_volume",
+    "nearest_rank",
+    "pipeline_amount",
+    "speed_to_lead",
+    "won_amount",
+]
+
+Status = Literal["met", "on_track", "behind", "at_risk", "breached", "not_enough_data"]
+Unit = Literal["count", "percent", "amount", "duration"]
+MetricName = Literal[
+    "lead_volume",
+    "acceptance_rate",
+    "decision_latency",
+    "speed_to_lead",
+    "attempts_within",
+    "handoff_completeness",
+    "feedback_completeness",
+    "conversion",
+    "pipeline_amount",
+    "won_amount",
+]
+Headline = Literal["percent_within", "median", "p90"]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Number = Decimal | int
+
+_CTX = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
+_MICRO = Decimal("0.000001")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRules:
+    """Thresholds for the status: ``min_sample`` and the pace grades (agreement ``settings``)."""
+
+    min_sample: int = 20
+    on_track: Decimal = Decimal("0.95")
+    behind: Decimal = Decimal("0.8")
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One measured figure with its target, status and the exact leads behind it.
+
+    ``evidence`` maps a reason (``counted``, ``excluded_duplicate``, ``breached``,
+    ``missing_field:email`` …) to the lead ids (``LeadFrame.lead_id``) in it, in time order; ``counted``
+    holds exactly the leads behind ``actual`` (the numerator of a percentage). ``figures`` holds
+    the secondary numbers (medians, P90, routing delay, per-field missing counts …).
+    """
+
+    metric: MetricName
+    unit: Unit
+    actual: Decimal | None
+    target: Decimal
+    expected_to_date: Decimal | None
+    attainment: Decimal | None
+    status: Status
+    sample_size: int
+    evidence: Mapping[str, IntArray] = field(repr=False, compare=False)
+    figures: Mapping[str, Decimal | int | None] = field(default_factory=dict)
+
+
+def nearest_rank(values: npt.NDArray[np.int64], p: int) -> int | None:
+    """The nearest-rank ``p``-th percentile (``ceil(p/100·n)``-th smallest); ``None`` when empty.
+
+    >>> nearest_rank(np.array([40, 10, 30, 20]), 50), nearest_rank(np.array([40, 10, 30, 20]), 90)
+    (20, 40)
+    """
+    n = int(values.shape[0])
+    if n == 0:
+        return None
+    if not 0 < p <= 100:
+        raise ValueError(f"percentile {p}: must be in 1..100")
+    k = (p * n + 99) // 100
+    return int(np.partition(values, k - 1)[k - 1])
+
+
+def _median_p90(values: npt.NDArray[np.int64]) -> tuple[int | None, int | None]:
+    """Nearest-rank P50 and P90 with one partition."""
+    n = int(values.shape[0])
+    if n == 0:
+        return None, None
+    k50, k90 = (50 * n + 99) // 100 - 1, (90 * n + 99) // 100 - 1
+    part = np.partition(values, [k50, k90])
+    return int(part[k50]), int(part[k90])
+
+
+_Rows = IntArray | Callable[[], IntArray]
+
+
+class _Groups:
+    """Lead rows grouped by a small code, computed only when some group is first read."""
+
+    __slots__ = ("_codes", "_leads", "_parts", "_rows", "counts")
+
+    def __init__(self, leads: IntArray, rows: IntArray, codes: npt.NDArray[np.int8], n: int) -> None:
+        self._leads, self._rows, self._codes = leads, rows, codes
+        self.counts = np.bincount(codes, minlength=n).astype(np.int64)
+        self._parts: list[IntArray] | None = None
+
+    def part(self, k: int) -> IntArray:
+        if self._parts is None:
+            order = np.argsort(self._codes, kind="stable")  # 8-bit keys: a radix sort
+            grouped = self._leads[self._rows[order]]
+            bounds = [0, *np.cumsum(self.counts).tolist()]
+            self._parts = [grouped[bounds[j] : bounds[j + 1]] for j in range(len(bounds) - 1)]
+        return self._parts[k]
+
+
+def _split(
+    frames: Frames, rows: IntArray, codes: npt.NDArray[np.int8], names: tuple[str, ...]
+) -> tuple[dict[str, _Rows], IntArray]:
+    """The handoff rows' leads grouped by code (``names[code]``), in time order, and the group counts."""
+    groups = _Groups(frames.h_lead, rows, codes, len(names))
+    return {name: functools.partial(groups.part, k) for k, name in enumerate(names)}, groups.counts
+
+
+def _seconds(us: int | None) -> Decimal | None:
+    return None if us is None else (Decimal(us) * _MICRO)
+
+
+def _percent(numerator: int, denominator: int) -> Decimal | None:
+    if denominator == 0:
+        return None
+    return _CTX.divide(Decimal(numerator * 100), Decimal(denominator))
+
+
+def _as_decimal(value: Number | timedelta | None) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return Decimal(value // timedelta(microseconds=1)) * _MICRO
+    return Decimal(value)
+
+
+_us = micros
+
+
+def _window_us(window: timedelta) -> int:
+    us = window // timedelta(microseconds=1)
+    if us <= 0:
+        raise ValueError(f"window {window}: must be positive")
+    return int(us)
+
+
+def _status(
+    *,
+    actual: Decimal | None,
+    target: Decimal,
+    expected: Decimal | None,
+    unit: Unit,
+    lower_is_better: bool,
+    sample: int,
+    period_over: bool,
+    rules: StatusRules,
+) -> Status:
+    if actual is None or (unit in ("percent", "duration") and sample < rules.min_sample):
+        return "not_enough_data"
+    good = actual <= target if lower_is_better else actual >= target
+    if period_over:
+        return "met" if good else "breached"
+    if unit in ("count", "amount"):
+        if good:
+            return "met"
+        if expected is None or expected <= 0:
+            return "on_track"
+        pace = _CTX.divide(actual, expected)
+    else:
+        if good:
+            return "on_track"
+        if lower_is_better:
+            pace = _CTX.divide(target, actual) if actual > 0 else Decimal(1)
+        else:
+            pace = _CTX.divide(actual, target) if target > 0 else Decimal(1)
+    if pace >= rules.on_track:
+        return "on_track"
+    if pace >= rules.behind:
+        return "behind"
+    return "at_risk"
+
+
+def _attainment(actual: Decimal | None, target: Decimal, *, lower_is_better: bool) -> Decimal | None:
+    if actual is None:
+        return None
+    if lower_is_better:
+        return _CTX.divide(target, actual) if actual > 0 else None
+    return _CTX.divide(actual, target) if target > 0 else None
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_IDS.setflags(write=False)
+
+
+class Evidence(Mapping[str, IntArray]):
+    """Reason → lead ids (read-only arrays, in time order); ids are looked up when first read.
+
+    Most measurements are never drilled into, so the lead rows are kept and turned into
+    ``LeadFrame.lead_id`` values on access.
+    """
+
+    __slots__ = ("_ids", "_read", "_rows")
+
+    def __init__(self, lead_id: IntArray, rows: Mapping[str, _Rows]) -> None:
+        self._ids = lead_id
+        self._rows = dict(rows)
+        self._read: dict[str, IntArray] = {}
+
+    def __getitem__(self, key: str) -> IntArray:
+        found = self._read.get(key)
+        if found is None:
+            rows = self._rows[key]
+            if callable(rows):
+                rows = rows()
+            found = self._ids.take(rows) if rows.shape[0] else _NO_IDS
+            found.setflags(write=False)
+            self._read[key] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"Evidence({list(self._rows)})"
+
+
+def _measurement(
+    frames: Frames,
+    *,
+    metric: MetricName,
+    unit: Unit,
+    actual: Decimal | None,
+    target: Number | timedelta,
+    expected_to_date: Number | timedelta | None,
+    sample: int,
+    end: datetime,
+    rules: StatusRules,
+    evidence: Mapping[str, _Rows],
+    figures: Mapping[str, Decimal | int | None],
+    lower_is_better: bool = False,
+) -> Measurement:
+    target_d = _as_decimal(target)
+    assert target_d is not None
+    expected_d = _as_decimal(expected_to_date)
+    status = _status(
+        actual=actual,
+        target=target_d,
+        expected=expected_d,
+        unit=unit,
+        lower_is_better=lower_is_better,
+        sample=sample,
+        period_over=frames.now_us >= _us(end),
+        rules=rules,
+    )
+    return Measurement(
+        metric=metric,
+        unit=unit,
+        actual=actual,
+        target=target_d,
+        expected_to_date=expected_d,
+        attainment=_attainment(actual, target_d, lower_is_better=lower_is_better),
+        status=status,
+        sample_size=sample,
+        evidence=Evidence(frames.leads.lead_id, evidence),
+        figures=dict(figures),
+    )
+
+
+def _period(start: datetime, end: datetime) -> tuple[int, int]:
+    start_us, end_us = _us(start), _us(end)
+    if end_us < start_us:
+        raise ValueError(f"period [{start.isoformat()}, {end.isoformat()}): end is before start")
+    return start_us, end_us
+
+
+def _handoffs(frames: Frames, subject: Subject, start: datetime, end: datetime) -> tuple[IntArray, IntArray]:
+    """Handoff rows of the period (each lead's first, duplicates left out) and the duplicate leads."""
+    return frames.handoff_rows(subject, *_period(start, end))
+
+
+def _split_duplicates(frames: Frames, rows: IntArray, lead_of_row: IntArray) -> tuple[IntArray, IntArray]:
+    """Rows kept, and the leads left out as duplicates."""
+    dup = frames.leads.duplicate_of[lead_of_row[rows]] >= 0
+    return rows[~dup], lead_of_row[rows[dup]]
+
+
+# --- volume -------------------------------------------------------------------------------------------
+
+
+def lead_volume(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    target: Number,
+    expected_to_date: Number | None = None,
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Unique leads handed over in ``[start, end)`` that met the definition at handoff.
+
+    Left out, in this order: duplicates, upheld disputes, leads that missed the definition; a lead
+    whose first handoff in the period follows a ``recycled`` event is counted apart (``recycled``).
+    """
+    rows = frames.all_handoff_rows(subject, *_period(start, end))
+    codes = frames.cached("volume", None, lambda: _volume_codes(frames))[rows]
+    evidence, counts = _split(frames, rows, codes, _VOLUME)
+    return _measurement(
+        frames,
+        metric="lead_volume",
+        unit="count",
+        actual=Decimal(int(counts[0])),
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=int(rows.shape[0]),
+        end=end,
+        rules=rules,
+        evidence=evidence,
+        figures={"recycled": int(counts[1]), "handed_over": int(rows.shape[0])},
+    )
+
+
+_VOLUME = ("counted", "recycled", "excluded_definition", "excluded_disputed", "excluded_duplicate")
+
+
+def _volume_codes(frames: Frames) -> npt.NDArray[np.int8]:
+    """Per handoff, its volume bucket: the first that applies, from duplicate back to counted."""
+    leads = frames.leads
+    codes = np.zeros(frames.n_handoffs, dtype=np.int8)
+    codes[frames.h_recycled] = 1
+    codes[~leads.met_definition[frames.h_lead]] = 2
+    codes[leads.disputed_upheld[frames.h_lead]] = 3
+    codes[frames.h_dup] = 4
+    return codes
+
+
+# --- decisions ----------------------------------------------------------------------------------------
+
+
+def _decisions(frames: Frames) -> IntArray:
+    def build() -> IntArray:
+        decided = (frames.ev_kind == EventKind.ACCEPTED) | (frames.ev_kind == EventKind.REJECTED)
+        return frames.first_in_episode(decided)
+
+    return frames.cached("decisions", None, build)
+
+
+def acceptance_rate(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    target: Number,
+    expected_to_date: Number | None = None,
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Accepted ÷ (accepted + rejected) among leads handed over in the period, in percent.
+
+    The decision is the first ``accepted``/``rejected`` of the lead's episode; ``undecided`` leads
+    are outside the sample.
+    """
+    rows, dups = _handoffs(frames, subject, start, end)
+
+    def build() -> npt.NDArray[np.int8]:
+        decision = _decisions(frames)
+        kind = np.where(decision >= 0, frames.ev_kind[np.clip(decision, 0, None)], -1)
+        return np.where(kind == EventKind.ACCEPTED, 0, np.where(kind == EventKind.REJECTED, 1, 2)).astype(
+            np.int8
+        )
+
+    codes = frames.cached("acceptance", None, build)[rows]
+    evidence, counts = _split(frames, rows, codes, ("counted", "rejected", "undecided"))
+    evidence["excluded_duplicate"] = dups
+    n_acc, n_rej = int(counts[0]), int(counts[1])
+    return _measurement(
+        frames,
+        metric="acceptance_rate",
+        unit="percent",
+        actual=_percent(n_acc, n_acc + n_rej),
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=n_acc + n_rej,
+        end=end,
+        rules=rules,
+        evidence=evidence,
+        figures={"accepted": n_acc, "rejected": n_rej},
+    )
+
+
+def _business(
+    frames: Frames, calendars: Calendars, starts: IntArray, other: IntArray, *, how: Literal["elapsed", "add"]
+) -> IntArray:
+    """Per handoff, ``elapsed(start, end)`` or ``add(start, duration)`` in its sales owner's calendar (µs).
+
+    The groups come team calendar first (all rows), then each own calendar overwriting its rows.
+    """
+    out = np.empty(frames.n_handoffs, dtype=np.int64)
+    for calendar, rows in frames.calendar_groups(calendars):
+        a = starts if rows is None else starts[rows]
+        b = other if rows is None else other[rows]
+        if how == "elapsed":
+            got = np.asarray(calendar.elapsed_many(a.view("datetime64[us]"), b.view("datetime64[us]")))
+            values = got.astype("timedelta64[us]").view(np.int64)
+        else:
+            got = np.asarray(calendar.add_many(a.view("datetime64[us]"), b.view("timedelta64[us]")))
+            values = got.astype("datetime64[us]").view(np.int64)
+        if rows is None:
+            out[:] = values
+        else:
+            out[rows] = values
+    return out
+
+
+_CLOCK = ("counted", "breached", "pending", "not_started")
+
+
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """Per handoff: clock start and stop (MAX_US: none) times, elapsed business µs to stop or now."""
+
+    start_us: IntArray
+    stop_us: IntArray
+    elapsed_us: IntArray
+    started: BoolArray
+    stopped: BoolArray
+    codes_by_window: dict[int, npt.NDArray[np.int8]] = field(default_factory=dict)
+
+    def codes(self, w: int) -> npt.NDArray[np.int8]:
+        """Per handoff: 0 within the window, 1 breached, 2 pending, 3 not started."""
+        if w not in self.codes_by_window:
+            over = self.elapsed_us > w
+            codes = np.where(over, 1, np.where(self.stopped, 0, 2)).astype(np.int8)
+            codes[~self.started] = 3
+            self.codes_by_window[w] = codes
+        return self.codes_by_window[w]
+
+
+def _clock(
+    frames: Frames,
+    calendars: Calendars,
+    start_pos: IntArray,
+    stop_pos: IntArray,
+    *,
+    start_us: IntArray | None = None,
+) -> _Clock:
+    """Clocks from the events at ``start_pos`` to those at ``stop_pos`` (-1: none), one per handoff."""
+    started = start_pos >= 0
+    start_us = frames.at_of(start_pos) if start_us is None else start_us
+    stop_us = frames.at_of(stop_pos)
+    now = frames.now_us
+    begin = np.where(started, start_us, now)  # a clock not started has spent nothing
+    end = np.maximum(np.minimum(stop_us, now), begin)
+    elapsed = _business(frames, calendars, begin, end, how="elapsed")
+    return _Clock(start_us, stop_us, elapsed, started, started & (stop_us != MAX_US))
+
+
+def _clock_measurement(
+    frames: Frames,
+    *,
+    metric: MetricName,
+    clock: _Clock,
+    rows: IntArray,
+    dups: IntArray,
+    window: timedelta,
+    headline: Headline,
+    target: Number | timedelta,
+    expected_to_date: Number | timedelta | None,
+    end: datetime,
+    rules: StatusRules,
+    include_not_started: bool = False,
+    extra_figures: Mapping[str, Decimal | int | None] | None = None,
+) -> Measurement:
+    w = _window_us(window)
+    evidence, counts = _split(frames, rows, clock.codes(w)[rows], _CLOCK)
+    n_within, n_breached = int(counts[0]), int(counts[1])
+    sample = n_within + n_breached
+    stopped = clock.stopped[rows]
+    elapsed = clock.elapsed_us[rows]
+    stopped_elapsed = elapsed[stopped]
+    median, p90 = _median_p90(stopped_elapsed)
+    percent = _percent(n_within, sample)
+    if headline == "percent_within":
+        actual, unit, lower = percent, "percent", False
+    else:
+        actual, unit, lower = _seconds(median if headline == "median" else p90), "duration", True
+    if not include_not_started:
+        del evidence["not_started"]
+    evidence["excluded_duplicate"] = dups
+    figures: dict[str, Decimal | int | None] = {
+        "percent_within": percent,
+        "median_seconds": _seconds(median),
+        "p90_seconds": _seconds(p90),
+        "stopped": int(stopped.sum()),
+        "breached": n_breached,
+        "breached_open": n_breached - int((stopped_elapsed > w).sum()),
+    }
+    if extra_figures:
+        figures.update(extra_figures)
+    return _measurement(
+        frames,
+        metric=metric,
+        unit=unit,  # type: ignore[arg-type]
+        actual=actual,
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=sample,
+        end=end,
+        rules=rules,
+        evidence=evidence,
+        figures=figures,
+        lower_is_better=lower,
+    )
+
+
+def decision_latency(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    window: timedelta,
+    calendars: Calendars,
+    target: Number | timedelta,
+    expected_to_date: Number | None = None,
+    headline: Headline = "percent_within",
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Handoff → first accept/reject in business time: % within ``window``, median, P90.
+
+    A decision later than the window, or no decision while the window has run out by ``now``, is a
+    breach (``breached``; no decision within the SLA is a breach). Undecided leads still inside the
+    window are ``pending``, outside the sample. Median and P90 are over decided leads.
+    """
+    clock = frames.cached(
+        "decision",
+        calendars,
+        lambda: _clock(frames, calendars, frames.h_pos, _decisions(frames), start_us=frames.h_at),
+    )
+    rows, dups = _handoffs(frames, subject, start, end)
+    return _clock_measurement(
+        frames,
+        metric="decision_latency",
+        clock=clock,
+        rows=rows,
+        dups=dups,
+        window=window,
+        headline=headline,
+        target=target,
+        expected_to_date=expected_to_date,
+        end=end,
+        rules=rules,
+    )
+
+
+# --- speed to lead ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Speed:
+    from_handoff: _Clock
+    from_assigned: _Clock
+    routing: _Clock
+
+
+def _speed(frames: Frames, calendars: Calendars) -> _Speed:
+    human = frames.episode_positions((frames.ev_kind == EventKind.CONTACT_ATTEMPT) & frames.ev_human)
+    assigned = frames.first_in_episode(frames.ev_kind == EventKind.ASSIGNED)
+    first_human = frames.first_of(human)
+    assigned_at = assigned[frames.ep[human]]
+    first_after_assigned = frames.first_of(human[(assigned_at >= 0) & (human > assigned_at)])
+    return _Speed(
+        from_handoff=_clock(frames, calendars, frames.h_pos, first_human, start_us=frames.h_at),
+        from_assigned=_clock(frames, calendars, assigned, first_after_assigned),
+        routing=_clock(
+            frames, calendars, np.where(assigned >= 0, frames.h_pos, -1), assigned, start_us=frames.h_at
+        ),
+    )
+
+
+def speed_to_lead(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    window: timedelta,
+    calendars: Calendars,
+    target: Number | timedelta,
+    expected_to_date: Number | None = None,
+    clock_start: Literal["handed_over", "assigned"] = "handed_over",
+    headline: Headline = "percent_within",
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Clock start (handoff or first assignment) → first **human** contact attempt, in business time.
+
+    Automated attempts never count. No attempt while the window has run out by ``now`` is a breach.
+    With ``clock_start="assigned"`` a lead not yet assigned is ``not_started`` (outside the sample).
+    Routing delay (handoff → assigned) and rep delay (assigned → first human attempt) are reported
+    apart in ``figures`` (``routing_*``, ``rep_*``, nearest-rank seconds over stopped clocks).
+    """
+    speed = frames.cached("speed", calendars, lambda: _speed(frames, calendars))
+    rows, dups = _handoffs(frames, subject, start, end)
+    clock = speed.from_handoff if clock_start == "handed_over" else speed.from_assigned
+
+    def delays() -> dict[str, Decimal | int | None]:
+        extra: dict[str, Decimal | int | None] = {}
+        for name, part in (("routing", speed.routing), ("rep", speed.from_assigned)):
+            values = part.elapsed_us[rows][part.stopped[rows]]
+            part_median, part_p90 = _median_p90(values)
+            extra[f"{name}_median_seconds"] = _seconds(part_median)
+            extra[f"{name}_p90_seconds"] = _seconds(part_p90)
+            extra[f"{name}_stopped"] = int(values.shape[0])
+        return extra
+
+    extra = frames.recall(("delays", id(calendars), start, end, subject), delays)
+    return _clock_measurement(
+        frames,
+        metric="speed_to_lead",
+        clock=clock,
+        rows=rows,
+        dups=dups,
+        window=window,
+        headline=headline,
+        target=target,
+        expected_to_date=expected_to_date,
+        end=end,
+        rules=rules,
+        include_not_started=clock_start == "assigned",
+        extra_figures=extra,
+    )
+
+
+# --- attempts -----------------------------------------------------------------------------------------
+
+
+_ATTEMPTS = ("counted", "breached", "pending", "not_worked", "not_started")
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempts:
+    started: BoolArray
+    closed: BoolArray
+    in_window: IntArray
+    worked: BoolArray
+    codes_by_count: dict[int, npt.NDArray[np.int8]] = field(default_factory=dict)
+
+    def codes(self, attempts: int) -> npt.NDArray[np.int8]:
+        """Per handoff, the index of its bucket in ``_ATTEMPTS`` for ``attempts`` required attempts."""
+        if attempts not in self.codes_by_count:
+            enough = self.worked & (self.in_window >= attempts)
+            codes = np.where(enough, 0, np.where(self.closed, 1, 2)).astype(np.int8)
+            codes[~self.worked] = 3
+            codes[~self.started] = 4
+            self.codes_by_count[attempts] = codes
+        return self.codes_by_count[attempts]
+
+
+def _attempts(frames: Frames, calendars: Calendars, clock_start: str, window_us: int) -> _Attempts:
+    if clock_start == "handed_over":
+        start_pos = frames.h_pos
+    else:
+        kind = EventKind.ASSIGNED if clock_start == "assigned" else EventKind.ACCEPTED
+        start_pos = frames.first_in_episode(frames.ev_kind == kind)
+    started = start_pos >= 0
+    start_us = frames.h_at if clock_start == "handed_over" else frames.at_of(start_pos)
+    # elapsed(start, t) <= window  <=>  t < add(start, window + 1µs): the cutoff keeps a call made
+    # after a deadline that fell on a close (no business time spent since) within the window.
+    begin_us = np.where(started, start_us, frames.now_us)
+    after = np.full(frames.n_handoffs, window_us + 1, dtype=np.int64)
+    cutoff = np.where(started, _business(frames, calendars, begin_us, after, how="add"), MAX_US)
+    human = frames.episode_positions((frames.ev_kind == EventKind.CONTACT_ATTEMPT) & frames.ev_human)
+    episode = frames.ep[human]
+    begin = start_pos[episode]
+    human, episode = human[(begin >= 0) & (human > begin)], episode[(begin >= 0) & (human > begin)]
+    worked = frames.count_of(human) > 0
+    in_window = frames.count_of(human[frames.ev_at[human] < cutoff[episode]])
+    return _Attempts(started, cutoff <= frames.now_us, in_window, worked)
+
+
+def attempts_within(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    window: timedelta,
+    attempts: int,
+    calendars: Calendars,
+    target: Number,
+    expected_to_date: Number | None = None,
+    clock_start: Literal["handed_over", "assigned", "accepted"] = "handed_over",
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Leads with at least ``attempts`` human attempts within ``window`` ÷ leads worked, in percent.
+
+    *Worked* = at least one human attempt after the clock start in the episode. A worked lead short
+    of attempts is ``breached`` once its window is over, ``pending`` before; ``not_worked`` and
+    ``not_started`` leads are outside the sample.
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts {attempts}: must be at least 1")
+    w = _window_us(window)
+    table = frames.cached(
+        ("attempts", clock_start, w),
+        calendars,
+        lambda: _attempts(frames, calendars, clock_start, w),
+    )
+    rows, dups = _handoffs(frames, subject, start, end)
+    codes = table.codes(attempts)[rows]
+    evidence, counts = _split(frames, rows, codes, _ATTEMPTS)
+    evidence["excluded_duplicate"] = dups
+    n_ok, n_short = int(counts[0]), int(counts[1])
+    return _measurement(
+        frames,
+        metric="attempts_within",
+        unit="percent",
+        actual=_percent(n_ok, n_ok + n_short),
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=n_ok + n_short,
+        end=end,
+        rules=rules,
+        evidence=evidence,
+        figures={"worked": int(counts[0] + counts[1] + counts[2])},
+    )
+
+
+# --- handoff and feedback completeness ------------------------------------------------------------------
+
+
+def handoff_completeness(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    target: Number,
+    expected_to_date: Number | None = None,
+    fields: Sequence[str] | None = None,
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Leads handed over in the period with every required field ÷ leads handed over, in percent.
+
+    ``fields`` defaults to every contract field of the lead frame; per field, ``missing_field:<name>``
+    evidence and a ``missing:<name>`` count in ``figures`` show which fields are most often missing.
+    """
+    names = frames.leads.field_names if fields is None else tuple(fields)
+    unknown = [name for name in names if name not in frames.leads.field_names]
+    if unknown:
+        raise ValueError(f"handoff fields {unknown}: not in the lead frame's contract fields")
+    columns = [frames.leads.field_names.index(name) for name in names]
+    if len(names) > 63:
+        raise ValueError(f"handoff fields: {len(names)} fields, at most 63 are supported")
+    rows, dups = _handoffs(frames, subject, start, end)
+
+    def build() -> npt.NDArray[np.uint64]:
+        """Per handoff, bit ``j`` set when field ``names[j]`` was missing."""
+        present = frames.leads.fields_present
+        per_lead = np.zeros(present.shape[0], dtype=np.uint64)
+        for j, column in enumerate(columns):
+            per_lead |= (~present[:, column]).astype(np.uint64) << np.uint64(j)
+        bits: npt.NDArray[np.uint64] = per_lead[frames.h_lead]
+        return bits
+
+    bits = frames.cached(("handoff", names), None, build)[rows]
+    complete = bits == 0
+    lead = frames.h_lead
+    evidence: dict[str, _Rows] = {
+        "counted": functools.partial(lambda c: lead[rows[c]], complete),
+        "excluded_duplicate": dups,
+    }
+    figures: dict[str, Decimal | int | None] = {}
+    for j, name in enumerate(names):
+        gone = (bits & np.uint64(1 << j)) != 0
+        evidence[f"missing_field:{name}"] = functools.partial(lambda g: lead[rows[g]], gone)
+        figures[f"missing:{name}"] = int(np.count_nonzero(gone))
+    n = int(rows.shape[0])
+    return _measurement(
+        frames,
+        metric="handoff_completeness",
+        unit="percent",
+        actual=_percent(int(complete.sum()), n),
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=n,
+        end=end,
+        rules=rules,
+        evidence=evidence,
+        figures=figures,
+    )
+
+
+_CLOSING = (EventKind.REJECTED, EventKind.LOST, EventKind.WON)
+
+
+def feedback_completeness(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    target: Number,
+    expected_to_date: Number | None = None,
+    closing: tuple[EventKind, ...] = _CLOSING,
+    valid_reasons: Sequence[int] | None = None,
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Closed or rejected leads with a valid reason code ÷ closed or rejected leads, in percent.
+
+    A lead is in the period through its last ``closing`` event in ``[start, end)``; the reason is
+    valid when that event, or a later ``feedback`` event of the lead (by ``now``), carries a code in
+    ``valid_reasons`` (default: any code ``>= 0``). Leads without one are ``missing_reason``.
+    """
+    kinds = tuple(sorted(int(k) for k in closing))
+    valid_key = None if valid_reasons is None else tuple(sorted(int(r) for r in valid_reasons))
+
+    def build() -> BoolArray:
+        pos, _ = frames.event_index(kinds, last_per_period=True)
+        if valid_key is None:
+            ok = frames.ev_reason >= 0
+        else:
+            ok = np.isin(frames.ev_reason, np.asarray(valid_key, dtype=np.int32))
+        later = frames.later_in_lead(pos, ok & (frames.ev_kind == EventKind.FEEDBACK))
+        valid: BoolArray = ok[pos] | later
+        return valid
+
+    valid_all = frames.cached(("feedback", kinds, valid_key), None, build)
+    _pos, index = frames.event_index(kinds, last_per_period=True)
+    rows, dups = _split_duplicates(frames, index.select(subject, *_period(start, end)), index.lead)
+    lead = index.lead[rows]
+    valid = valid_all[rows]
+    n = int(rows.shape[0])
+    return _measurement(
+        frames,
+        metric="feedback_completeness",
+        unit="percent",
+        actual=_percent(int(valid.sum()), n),
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=n,
+        end=end,
+        rules=rules,
+        evidence={"counted": lead[valid], "missing_reason": lead[~valid], "excluded_duplicate": dups},
+        figures={"closed_or_rejected": n},
+    )
+
+
+# --- conversion and money ---------------------------------------------------------------------------------
+
+_STAGES: dict[str, tuple[int, ...]] = {
+    "qualified": (EventKind.QUALIFIED, EventKind.OPPORTUNITY, EventKind.WON),
+    "won": (EventKind.WON,),
+}
+
+
+def conversion(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    stage: Literal["qualified", "won"],
+    target: Number,
+    expected_to_date: Number | None = None,
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Share of the period's MQL cohort (handed over in ``[start, end)``) reaching ``stage`` by ``now``.
+
+    Reaching is any later event of the lead at that stage or beyond (``qualified`` also counts
+    ``opportunity`` and ``won``: stages only move forward). Leads not reaching it: ``not_converted``.
+    """
+    kinds = _STAGES[stage]
+
+    def build() -> BoolArray:
+        return frames.later_in_lead_of_handoffs(np.isin(frames.ev_kind, np.asarray(kinds, np.int16)))
+
+    reached_all = frames.cached(("conversion", stage), None, build)
+    rows, dups = _handoffs(frames, subject, start, end)
+    lead = frames.h_lead[rows]
+    reached = reached_all[rows]
+    n = int(rows.shape[0])
+    return _measurement(
+        frames,
+        metric="conversion",
+        unit="percent",
+        actual=_percent(int(reached.sum()), n),
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=n,
+        end=end,
+        rules=rules,
+        evidence={"counted": lead[reached], "not_converted": lead[~reached], "excluded_duplicate": dups},
+        figures={"cohort": n},
+    )
+
+
+def _amount(
+    frames: Frames,
+    *,
+    metric: Literal["pipeline_amount", "won_amount"],
+    kind: EventKind,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    target: Number,
+    expected_to_date: Number | None,
+    rules: StatusRules,
+) -> Measurement:
+    pos, index = frames.event_index((int(kind),), last_per_period=True)
+    rows, dups = _split_duplicates(frames, index.select(subject, *_period(start, end)), index.lead)
+    cents = int(frames.ev_amount[pos[rows]].sum(dtype=np.int64))
+    return _measurement(
+        frames,
+        metric=metric,
+        unit="amount",
+        actual=Decimal(cents).scaleb(-2),
+        target=target,
+        expected_to_date=expected_to_date,
+        sample=int(rows.shape[0]),
+        end=end,
+        rules=rules,
+        evidence={"counted": index.lead[rows], "excluded_duplicate": dups},
+        figures={"cents": cents},
+    )
+
+
+def pipeline_amount(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    target: Number,
+    expected_to_date: Number | None = None,
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Sum of opportunity amounts in the period (each lead's last ``opportunity`` event), exact.
+
+    >>> # actual is Decimal cents / 100, e.g. Decimal('1234.56')
+    """
+    return _amount(
+        frames,
+        metric="pipeline_amount",
+        kind=EventKind.OPPORTUNITY,
+        start=start,
+        end=end,
+        subject=subject,
+        target=target,
+        expected_to_date=expected_to_date,
+        rules=rules,
+    )
+
+
+def won_amount(
+    frames: Frames,
+    *,
+    start: datetime,
+    end: datetime,
+    subject: Subject,
+    target: Number,
+    expected_to_date: Number | None = None,
+    rules: StatusRules = StatusRules(),
+) -> Measurement:
+    """Sum of won amounts in the period (each lead's last ``won`` event), exact in cents → Decimal."""
+    return _amount(
+        frames,
+        metric="won_amount",
+        kind=EventKind.WON,
+        start=start,
+        end=end,
+        subject=subject,
+        target=target,
+        expected_to_date=expected_to_date,
+        rules=rules,
+    )
