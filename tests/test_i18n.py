@@ -13,9 +13,17 @@ PO = Path(leadpact.__file__).parent / "locale" / "nl" / "LC_MESSAGES" / "django.
 
 
 def _entries() -> list[tuple[str, str]]:
-    text = PO.read_text(encoding="utf-8")
-    pairs = re.findall(r'^msgid "(.*)"\nmsgstr "(.*)"$', text, flags=re.MULTILINE)
-    return [(msgid, msgstr) for msgid, msgstr in pairs if msgid]
+    """(msgid, msgstr) pairs, continuation lines joined; fuzzy entries count as untranslated."""
+    pairs = []
+    for block in PO.read_text(encoding="utf-8").split("\n\n"):
+        match = re.search(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', block + "\n", flags=re.MULTILINE)
+        if not match:
+            continue
+        msgid = "".join(re.findall(r'"(.*)"', match.group(1)))
+        msgstr = "".join(re.findall(r'"(.*)"', match.group(2)))
+        if msgid:
+            pairs.append((msgid, "" if "#, fuzzy" in block else msgstr))
+    return pairs
 
 
 def test_every_message_has_a_dutch_translation():

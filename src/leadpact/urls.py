@@ -7,6 +7,7 @@ from leadpact.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
     path("targets/", views.targets, name="targets"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -59,3 +59,21 @@ def test_targets_without_any_agreement_says_what_to_do(client):
     response = client.get("/targets/")
     assert response.status_code == 200
     assert "choose the organisation" in response.content.decode()
+
+
+def test_agreement_page_shows_versions_changes_glossary_and_audit(client, demo):
+    from leadpact.agreements.models import Agreement
+    from leadpact.agreements.services import agreement_export, agreement_import
+
+    agreement = Agreement.objects.get()
+    v1 = agreement.versions.get(number=1)
+    changed = agreement_export(version=v1).replace("      value: 1000\n", "      value: 1100\n", 1)
+    agreement_import(organization=agreement.organization, yaml_text=changed, actor="test")
+    html = client.get(f"/agreements/{agreement.pk}/").content.decode()
+    assert "commitment mql-volume: target changed from 1000 a month to 1100 a month" in html
+    assert "first version" in html
+    assert "Marketing-qualified lead (MQL)" in html and "lead.score &gt;= 50" in html
+    assert "version.sign" in html and "agreement.import" in html
+    assert client.get(f"/agreements/{agreement.pk}/?version=2").status_code == 200
+    assert client.get(f"/agreements/{agreement.pk}/?version=7").status_code == 404
+    assert client.get("/agreements/999999/").status_code == 404

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from leadpact.agreements.models import Agreement
+from leadpact.agreements.models import Agreement, AgreementVersion
+from leadpact.agreements.selectors import agreement_active_version, agreement_versions
+from leadpact.agreements.services import agreement_version_document, agreement_versions_diff
+from leadpact.audit.selectors import audit_trail
+from leadpact.core.explain import Lang
 from leadpact.core.periods import Period, PeriodError
 from leadpact.measurement.selectors import commitment_targets, today_in
 from leadpact.measurement.versions import VersionNotFound, version_for_period
@@ -24,9 +28,59 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "leadpact/home.html", {"agreements": agreements})
 
 
+def _lang() -> Lang:
+    return "nl" if (get_language() or "en").startswith("nl") else "en"
+
+
+@login_required
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One agreement: its versions with what changed in each, the glossary and clauses of the shown
+    version, and the audit trail."""
+    agreement = get_object_or_404(Agreement.objects.select_related("organization"), pk=pk)
+    lang = _lang()
+    versions = sorted(
+        agreement_versions(agreement).prefetch_related("signatures__signed_by", "signatures__party"),
+        key=lambda v: v.number,
+    )
+    wanted = request.GET.get("version")
+    shown: AgreementVersion | None
+    if wanted:
+        shown = next((v for v in versions if str(v.number) == wanted), None)
+        if shown is None:
+            raise Http404(_("This agreement has no version %(number)s.") % {"number": wanted})
+    else:
+        shown = agreement_active_version(agreement) or (versions[-1] if versions else None)
+    history = []
+    previous: AgreementVersion | None = None
+    for version in versions:
+        changes = (
+            [c.describe(lang) for c in agreement_versions_diff(old=previous, new=version)] if previous else []
+        )
+        history.append({"version": version, "changes": changes, "first": previous is None})
+        previous = version
+    document = agreement_version_document(shown) if shown else None
+    trail = list(audit_trail(agreement=agreement).reverse()[:200])
+    return render(
+        request,
+        "leadpact/agreement.html",
+        {
+            "agreement": agreement,
+            "history": list(reversed(history)),
+            "shown": shown,
+            "document": document,
+            "windows": {
+                c.key: c.clock.window.describe(lang)
+                for c in (document.commitments if document else ())
+                if c.clock
+            },
+            "trail": trail,
+        },
+    )
+
+
 @login_required
 def targets(request: HttpRequest) -> HttpResponse:
-    lang = "nl" if (get_language() or "en").startswith("nl") else "en"
+    lang = _lang()
     wanted = request.GET.get("period") or None
     context: dict[str, object] = {"period_text": wanted or ""}
     try:
