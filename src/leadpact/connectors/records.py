@@ -9,7 +9,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any
+
+from leadpact.core.events import EVENT_KINDS as _EVENT_KINDS
+from leadpact.core.events import EventKind
 
 __all__ = [
     "EVENT_KINDS",
@@ -21,22 +24,8 @@ __all__ = [
     "RowProblem",
 ]
 
-EventKind = Literal[
-    "created",
-    "handed_over",
-    "assigned",
-    "contact_attempt",
-    "accepted",
-    "rejected",
-    "qualified",
-    "opportunity",
-    "won",
-    "lost",
-    "recycled",
-    "feedback",
-    "field_changed",
-]
-EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
+#: The kinds as a set, for fast membership checks on the import hot path.
+EVENT_KINDS: frozenset[str] = frozenset(_EVENT_KINDS)
 
 #: Lead fields known to rules and contracts (AGREEMENT-FORMAT.md), plus the name parts.
 LEAD_FIELDS: tuple[str, ...] = (

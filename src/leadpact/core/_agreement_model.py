@@ -10,9 +10,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 from leadpact.core.durations import BusinessDuration
+from leadpact.core.events import EVENT_KINDS as _EVENT_KINDS
 from leadpact.core.rules import LEAD_FIELDS, Rule
 
 if TYPE_CHECKING:
@@ -40,48 +41,17 @@ Split = Literal["capacity", "none"]
 ReasonGroup = Literal["definition_miss", "timing", "unreachable", "already_handled", "other"]
 CheckKind = Literal["present", "email", "phone", "country", "number", "one_of"]
 
-LANGUAGES: tuple[Lang, ...] = ("en", "nl")
-BASES: tuple[Basis, ...] = ("business_days", "calendar_days")
-NORMALISATIONS: tuple[Normalisation, ...] = ("average_period", "own_period")
-COMMITMENT_KINDS: tuple[CommitmentKind, ...] = (
-    "volume",
-    "decision",
-    "first_attempt",
-    "attempts",
-    "handoff",
-    "feedback",
-    "conversion",
-    "pipeline",
-    "revenue",
-    "acceptance",
-)
-UNITS: tuple[Unit, ...] = ("count", "percent", "amount", "duration")
-PERS: tuple[Per, ...] = ("day", "week", "month", "quarter", "basis_day")
-PERIODS: tuple[PeriodName, ...] = ("day", "week", "month", "quarter")
-SPLITS: tuple[Split, ...] = ("capacity", "none")
-REASON_GROUPS: tuple[ReasonGroup, ...] = (
-    "definition_miss",
-    "timing",
-    "unreachable",
-    "already_handled",
-    "other",
-)
+LANGUAGES: tuple[Lang, ...] = get_args(Lang)
+BASES: tuple[Basis, ...] = get_args(Basis)
+NORMALISATIONS: tuple[Normalisation, ...] = get_args(Normalisation)
+COMMITMENT_KINDS: tuple[CommitmentKind, ...] = get_args(CommitmentKind)
+UNITS: tuple[Unit, ...] = get_args(Unit)
+PERS: tuple[Per, ...] = get_args(Per)
+PERIODS: tuple[PeriodName, ...] = get_args(PeriodName)
+SPLITS: tuple[Split, ...] = get_args(Split)
+REASON_GROUPS: tuple[ReasonGroup, ...] = get_args(ReasonGroup)
 #: Lead event kinds (DESIGN §2) that may start or stop a clock.
-EVENT_KINDS: tuple[str, ...] = (
-    "created",
-    "handed_over",
-    "assigned",
-    "contact_attempt",
-    "accepted",
-    "rejected",
-    "qualified",
-    "opportunity",
-    "won",
-    "lost",
-    "recycled",
-    "feedback",
-    "field_changed",
-)
+EVENT_KINDS: tuple[str, ...] = _EVENT_KINDS
 #: Kinds measured against a clock; ``attempts`` also needs ``clock.attempts``.
 CLOCK_KINDS: tuple[CommitmentKind, ...] = ("decision", "first_attempt", "attempts", "feedback")
 #: Units each kind may be measured in (duration: the target is a number of business hours).
