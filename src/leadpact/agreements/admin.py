@@ -3,13 +3,15 @@ the admin shows them, signed versions entirely read-only, and offers propose and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from leadpact.agreements.models import (
     Agreement,
@@ -141,17 +143,19 @@ class AgreementVersionAdmin(ModelAdmin):
             except ApplicationError as error:
                 self.message_user(request, error.message, messages.ERROR)
 
-    @admin.display(description="document")
+    @admin.display(description=_("document"))
     def document_yaml(self, obj: AgreementVersion) -> str:
         from leadpact.agreements.services import agreement_export
 
         return format_html("<pre>{}</pre>", agreement_export(version=obj))
 
-    @admin.display(description="content hash")
+    @admin.display(description=_("content hash"))
     def short_hash(self, obj: AgreementVersion) -> str:
         return obj.content_hash[:12]
 
-    def _run(self, request: HttpRequest, queryset: QuerySet[AgreementVersion], what: str) -> None:
+    def _run(
+        self, request: HttpRequest, queryset: QuerySet[AgreementVersion], what: Literal["propose", "activate"]
+    ) -> None:
         from leadpact.agreements import services
 
         actor, now = actor_from_request(request, anonymous="admin"), timezone.now()
@@ -159,18 +163,20 @@ class AgreementVersionAdmin(ModelAdmin):
             try:
                 if what == "propose":
                     services.agreement_version_propose(version=version, actor=actor, now=now)
+                    done = gettext("%(version)s: proposed")
                 else:
                     services.agreement_version_activate(version=version, actor=actor, now=now)
+                    done = gettext("%(version)s: activated")
             except ApplicationError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, f"{version}: {what}d")
+                self.message_user(request, done % {"version": version})
 
-    @admin.action(description="Propose the selected drafts for signature")
+    @admin.action(description=_("Propose the selected drafts for signature"))
     def propose(self, request: HttpRequest, queryset: QuerySet[AgreementVersion]) -> None:
         self._run(request, queryset, "propose")
 
-    @admin.action(description="Activate the selected signed versions")
+    @admin.action(description=_("Activate the selected signed versions"))
     def activate(self, request: HttpRequest, queryset: QuerySet[AgreementVersion]) -> None:
         self._run(request, queryset, "activate")
 

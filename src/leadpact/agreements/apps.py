@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AgreementsConfig(AppConfig):
     name = "leadpact.agreements"
-    verbose_name = "Agreements"
+    verbose_name = _("Agreements")

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 __all__ = [
     "FROZEN_STATUSES",
@@ -33,13 +34,18 @@ class Agreement(models.Model):
     """One SLA between two or more parties (teams), identified by its key across versions."""
 
     organization = models.ForeignKey(
-        "organization.Organization", on_delete=models.PROTECT, related_name="agreements"
+        "organization.Organization",
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name=_("organization"),
     )
-    key = models.SlugField(max_length=64)
-    title = models.CharField(max_length=300)
+    key = models.SlugField(_("key"), max_length=64)
+    title = models.CharField(_("title"), max_length=300)
 
     class Meta:
         ordering = ("organization", "key")
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         constraints = (
             models.UniqueConstraint(
                 fields=["organization", "key"], name="agreement_key_unique_per_organization"
@@ -51,11 +57,11 @@ class Agreement(models.Model):
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PROPOSED = "proposed", "Proposed"
-    SIGNED = "signed", "Signed"
-    ACTIVE = "active", "Active"
-    SUPERSEDED = "superseded", "Superseded"
+    DRAFT = "draft", _("Draft")
+    PROPOSED = "proposed", _("Proposed")
+    SIGNED = "signed", _("Signed")
+    ACTIVE = "active", _("Active")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 FROZEN_STATUSES = frozenset({Status.SIGNED, Status.ACTIVE, Status.SUPERSEDED})
@@ -75,28 +81,45 @@ class AgreementVersion(models.Model):
 
     Status = Status
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="versions")
-    number = models.PositiveIntegerField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    effective_from = models.DateField()
-    effective_until = models.DateField(null=True, blank=True, help_text="exclusive")
-    document = models.JSONField(help_text="canonical data of the whole agreement document")
-    content_hash = models.CharField(max_length=64)
-    parties = models.ManyToManyField("organization.Team", related_name="agreement_versions", blank=True)
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.PROTECT, related_name="versions", verbose_name=_("agreement")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    effective_from = models.DateField(_("effective from"))
+    effective_until = models.DateField(_("effective until"), null=True, blank=True, help_text=_("exclusive"))
+    document = models.JSONField(_("document"), help_text=_("canonical data of the whole agreement document"))
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    parties = models.ManyToManyField(
+        "organization.Team", related_name="agreement_versions", blank=True, verbose_name=_("parties")
+    )
     definitions: models.ManyToManyField[DefinitionVersion, Any] = models.ManyToManyField(
-        "DefinitionVersion", related_name="agreement_versions", blank=True
+        "DefinitionVersion", related_name="agreement_versions", blank=True, verbose_name=_("definitions")
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField()
-    proposed_at = models.DateTimeField(null=True, blank=True)
-    signed_at = models.DateTimeField(null=True, blank=True, help_text="when the last party signed")
-    activated_at = models.DateTimeField(null=True, blank=True, help_text="in force from")
-    superseded_at = models.DateTimeField(null=True, blank=True, help_text="in force until (exclusive)")
+    created_at = models.DateTimeField(_("created at"))
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    signed_at = models.DateTimeField(
+        _("signed at"), null=True, blank=True, help_text=_("when the last party signed")
+    )
+    activated_at = models.DateTimeField(
+        _("activated at"), null=True, blank=True, help_text=_("in force from")
+    )
+    superseded_at = models.DateTimeField(
+        _("superseded at"), null=True, blank=True, help_text=_("in force until (exclusive)")
+    )
 
     class Meta:
         ordering = ("agreement", "-number")
+        verbose_name = _("agreement version")
+        verbose_name_plural = _("agreement versions")
         constraints = (
             models.UniqueConstraint(fields=["agreement", "number"], name="agreement_version_number_unique"),
             models.UniqueConstraint(
@@ -125,7 +148,7 @@ class AgreementVersion(models.Model):
     def clean(self) -> None:
         if self.effective_until is not None and self.effective_until <= self.effective_from:
             raise ValidationError(
-                {"effective_until": "the end date is exclusive and must be after the start"}
+                {"effective_until": _("the end date is exclusive and must be after the start")}
             )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -160,17 +183,24 @@ class DefinitionVersion(models.Model):
     version that contains that same content, so a measurement can name the exact definition it used."""
 
     organization = models.ForeignKey(
-        "organization.Organization", on_delete=models.PROTECT, related_name="definitions"
+        "organization.Organization",
+        on_delete=models.PROTECT,
+        related_name="definitions",
+        verbose_name=_("organization"),
     )
-    key = models.SlugField(max_length=64)
-    number = models.PositiveIntegerField(editable=False)
-    term = models.CharField(max_length=200)
-    text = models.TextField()
-    rule = models.TextField(blank=True, help_text="CEL expression over `lead`, e.g. lead.score >= 50")
-    content_hash = models.CharField(max_length=64, editable=False)
+    key = models.SlugField(_("key"), max_length=64)
+    number = models.PositiveIntegerField(_("number"), editable=False)
+    term = models.CharField(_("term"), max_length=200)
+    text = models.TextField(_("text"))
+    rule = models.TextField(
+        _("rule"), blank=True, help_text=_("CEL expression over `lead`, e.g. lead.score >= 50")
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64, editable=False)
 
     class Meta:
         ordering = ("organization", "key", "-number")
+        verbose_name = _("definition version")
+        verbose_name_plural = _("definition versions")
         constraints = (
             models.UniqueConstraint(
                 fields=["organization", "key", "number"], name="definition_version_number_unique"
@@ -203,14 +233,25 @@ class DefinitionVersion(models.Model):
 class Signature(models.Model):
     """A party's lead signed the exact content (hash) of a version."""
 
-    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="signatures")
-    party = models.ForeignKey("organization.Team", on_delete=models.PROTECT, related_name="signatures")
-    signed_by = models.ForeignKey("organization.Person", on_delete=models.PROTECT, related_name="signatures")
-    signed_at = models.DateTimeField()
-    content_hash = models.CharField(max_length=64)
+    version = models.ForeignKey(
+        AgreementVersion, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("version")
+    )
+    party = models.ForeignKey(
+        "organization.Team", on_delete=models.PROTECT, related_name="signatures", verbose_name=_("party")
+    )
+    signed_by = models.ForeignKey(
+        "organization.Person",
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("signed by"),
+    )
+    signed_at = models.DateTimeField(_("signed at"))
+    content_hash = models.CharField(_("content hash"), max_length=64)
 
     class Meta:
         ordering = ("version", "signed_at")
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
         constraints = (models.UniqueConstraint(fields=["version", "party"], name="signature_one_per_party"),)
 
     def __str__(self) -> str:
@@ -229,36 +270,51 @@ class Commitment(models.Model):
     """One clause of one agreement version, as a row for querying (the full clause is in ``spec``)."""
 
     class Kind(models.TextChoices):
-        VOLUME = "volume", "Volume"
-        DECISION = "decision", "Decision"
-        FIRST_ATTEMPT = "first_attempt", "First attempt"
-        ATTEMPTS = "attempts", "Attempts"
-        HANDOFF = "handoff", "Handoff"
-        FEEDBACK = "feedback", "Feedback"
-        CONVERSION = "conversion", "Conversion"
-        PIPELINE = "pipeline", "Pipeline"
-        REVENUE = "revenue", "Revenue"
-        ACCEPTANCE = "acceptance", "Acceptance"
+        VOLUME = "volume", _("Volume")
+        DECISION = "decision", _("Decision")
+        FIRST_ATTEMPT = "first_attempt", _("First attempt")
+        ATTEMPTS = "attempts", _("Attempts")
+        HANDOFF = "handoff", _("Handoff")
+        FEEDBACK = "feedback", _("Feedback")
+        CONVERSION = "conversion", _("Conversion")
+        PIPELINE = "pipeline", _("Pipeline")
+        REVENUE = "revenue", _("Revenue")
+        ACCEPTANCE = "acceptance", _("Acceptance")
 
-    version = models.ForeignKey(AgreementVersion, on_delete=models.CASCADE, related_name="commitments")
-    key = models.SlugField(max_length=64)
-    title = models.CharField(max_length=300, blank=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    owner = models.ForeignKey("organization.Team", on_delete=models.PROTECT, related_name="commitments_owned")
+    version = models.ForeignKey(
+        AgreementVersion, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("version")
+    )
+    key = models.SlugField(_("key"), max_length=64)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    owner = models.ForeignKey(
+        "organization.Team",
+        on_delete=models.PROTECT,
+        related_name="commitments_owned",
+        verbose_name=_("owner"),
+    )
     beneficiary = models.ForeignKey(
         "organization.Team",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="commitments_received",
+        verbose_name=_("beneficiary"),
     )
     covers = models.ForeignKey(
-        DefinitionVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="commitments"
+        DefinitionVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commitments",
+        verbose_name=_("covers"),
     )
-    spec = models.JSONField(help_text="the clause exactly as in the agreement document")
+    spec = models.JSONField(_("spec"), help_text=_("the clause exactly as in the agreement document"))
 
     class Meta:
         ordering = ("version", "key")
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
         constraints = (
             models.UniqueConstraint(fields=["version", "key"], name="commitment_key_unique_per_version"),
         )

@@ -6,6 +6,7 @@ from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 __all__ = ["GENESIS_HASH", "AuditAppendOnlyError", "AuditEntry"]
 
@@ -35,16 +36,28 @@ class AuditEntry(models.Model):
     never fork, even when two writers race.
     """
 
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_label = models.CharField(max_length=150, help_text="user name, or who acted for the system (cli)")
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64)
+    actor_label = models.CharField(
+        _("actor label"), max_length=150, help_text=_("user name, or who acted for the system (cli)")
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
     organization = models.ForeignKey(
-        "organization.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "organization.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organization"),
     )
     agreement = models.ForeignKey(
         "agreements.Agreement",
@@ -52,17 +65,19 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="audit_entries",
+        verbose_name=_("agreement"),
     )
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
 
     objects: ClassVar[AuditEntryQuerySet] = AuditEntryQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ("id",)
-        verbose_name_plural = "audit entries"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         constraints = (models.UniqueConstraint(fields=["prev_hash"], name="audit_entry_prev_hash_unique"),)
 
     def __str__(self) -> str:

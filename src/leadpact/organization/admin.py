@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from leadpact.audit.services import actor_from_request, audit_record
 from leadpact.organization.models import Leave, Organization, Person, Team
@@ -148,7 +149,7 @@ class TeamAdmin(AuditedAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).annotate(_people=models.Count("people"))
 
-    @admin.display(description="people", ordering="_people")
+    @admin.display(description=_("people"), ordering="_people")
     def people_count(self, obj: Any) -> int:
         return int(obj._people)
 

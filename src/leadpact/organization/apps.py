@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrganizationConfig(AppConfig):
     name = "leadpact.organization"
-    verbose_name = "Organisation"
+    verbose_name = _("Organisation")

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 __all__ = ["Leave", "Organization", "Person", "Team"]
 
@@ -18,19 +20,25 @@ def _validate_timezone(value: str) -> None:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
         raise ValidationError(
-            f"unknown time zone {value!r}: use an IANA name such as Europe/Amsterdam"
+            _("unknown time zone %(value)r: use an IANA name such as Europe/Amsterdam"),
+            code="invalid",
+            params={"value": value},
         ) from error
 
 
 class Organization(models.Model):
     """The company that runs leadpact; agreement dates are read in its time zone."""
 
-    key = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    timezone = models.CharField(max_length=64, default="Europe/Amsterdam", validators=[_validate_timezone])
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Amsterdam", validators=[_validate_timezone]
+    )
 
     class Meta:
         ordering = ("name",)
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self) -> str:
         return self.name
@@ -40,20 +48,26 @@ class Team(models.Model):
     """A party of agreements: marketing, sales, SDR, a partner; keeps its business calendar."""
 
     class Kind(models.TextChoices):
-        MARKETING = "marketing", "Marketing"
-        SALES = "sales", "Sales"
-        SDR = "sdr", "SDR"
-        PARTNER = "partner", "Partner"
-        OTHER = "other", "Other"
+        MARKETING = "marketing", _("Marketing")
+        SALES = "sales", _("Sales")
+        SDR = "sdr", _("SDR")
+        PARTNER = "partner", _("Partner")
+        OTHER = "other", _("Other")
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="teams")
-    key = models.SlugField(max_length=64, help_text="the party key used in agreements")
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
-    calendar = models.JSONField(help_text="business calendar spec (timezone, hours, holidays, …)")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="teams", verbose_name=_("organization")
+    )
+    key = models.SlugField(_("key"), max_length=64, help_text=_("the party key used in agreements"))
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    calendar = models.JSONField(
+        _("calendar"), help_text=_("business calendar spec (timezone, hours, holidays, …)")
+    )
 
     class Meta:
         ordering = ("organization", "key")
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         constraints = (
             models.UniqueConstraint(fields=["organization", "key"], name="team_key_unique_per_organization"),
         )
@@ -71,34 +85,46 @@ class Person(models.Model):
     """A member of a team, with the share of a full week they work and, optionally, their own hours."""
 
     class Role(models.TextChoices):
-        LEAD = "lead", "Lead"
-        MEMBER = "member", "Member"
+        LEAD = "lead", _("Team lead")  # not "Lead": in leadpact a lead is a prospect
+        MEMBER = "member", _("Member")
 
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="people")
-    name = models.CharField(max_length=200)
-    email = models.EmailField()
-    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="people", verbose_name=_("team"))
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.MEMBER)
     fte = models.DecimalField(
-        "FTE",
+        _("FTE"),
         max_digits=3,
         decimal_places=2,
         default=Decimal("1.00"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
     hours = models.JSONField(
+        _("hours"),
         null=True,
         blank=True,
-        help_text='own weekly hours in the calendar "hours" syntax, e.g. {"mon-wed": ["09:00-17:00"]}',
+        help_text=format_lazy(
+            _("own weekly hours in the calendar “hours” syntax, e.g. {example}"),
+            example='{"mon-wed": ["09:00-17:00"]}',
+        ),
     )
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True, help_text="first day no longer in the team")
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(
+        _("end date"), null=True, blank=True, help_text=_("first day no longer in the team")
+    )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+        verbose_name=_("user"),
     )
 
     class Meta:
         ordering = ("team", "name")
-        verbose_name_plural = "people"
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         constraints = (
             models.UniqueConstraint(fields=["team", "email"], name="person_email_unique_per_team"),
             models.CheckConstraint(
@@ -119,7 +145,7 @@ class Person(models.Model):
 
     def clean(self) -> None:
         if self.end_date is not None and self.start_date is not None and self.end_date <= self.start_date:
-            raise ValidationError({"end_date": "end date must be after the start date (it is exclusive)"})
+            raise ValidationError({"end_date": _("end date must be after the start date (it is exclusive)")})
         if self.hours is not None and self.team_id is not None:
             from leadpact.organization._calendars import hours_check
 
@@ -129,14 +155,17 @@ class Person(models.Model):
 class Leave(models.Model):
     """Days a person is away, half-open: ``[first_day, end_day)``."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="leave")
-    first_day = models.DateField()
-    end_day = models.DateField(help_text="the day the person is back (exclusive)")
-    note = models.CharField(max_length=200, blank=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="leave", verbose_name=_("person")
+    )
+    first_day = models.DateField(_("first day"))
+    end_day = models.DateField(_("end day"), help_text=_("the day the person is back (exclusive)"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         ordering = ("person", "first_day")
-        verbose_name_plural = "leave"
+        verbose_name = _("leave")
+        verbose_name_plural = _("leave")
         constraints = (
             models.CheckConstraint(
                 condition=models.Q(end_day__gt=models.F("first_day")), name="leave_end_after_first"
@@ -148,4 +177,4 @@ class Leave(models.Model):
 
     def clean(self) -> None:
         if self.first_day is not None and self.end_day is not None and self.end_day <= self.first_day:
-            raise ValidationError({"end_day": "the end day is exclusive and must be after the first day"})
+            raise ValidationError({"end_day": _("the end day is exclusive and must be after the first day")})

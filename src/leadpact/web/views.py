@@ -107,8 +107,8 @@ def targets(request: HttpRequest) -> HttpResponse:
         rows=[
             {
                 "target": row,
-                "explanation": row.explanation.render(lang),  # type: ignore[arg-type]
-                "people": [(p, p.explanation.render(lang)) for p in row.people],  # type: ignore[arg-type]
+                "explanation": row.explanation.render(lang),
+                "people": [(p, p.explanation.render(lang)) for p in row.people],
             }
             for row in rows
         ],
