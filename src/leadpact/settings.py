@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "leadpact.organization",
     "leadpact.agreements",
     "leadpact.audit",
+    "leadpact.leads",
     "leadpact.measurement",
 ]
 

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from leadpact.api import api
 from leadpact.web import views
 
 urlpatterns = [
@@ -11,4 +12,6 @@ urlpatterns = [
     path("targets/", views.targets, name="targets"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("hooks/", include("leadpact.leads.hooks_urls")),
 ]

@@ -19,7 +19,7 @@ def log(*args: str) -> list[str]:
 
 @pytest.mark.django_db
 def test_log_per_agreement_shows_the_signing_story_with_changes():
-    demo_load()
+    demo_load(with_leads=False)
     lines = log("--agreement", "marketing-sales", "--limit", "100")
     actions = [line.split()[3] for line in lines]
     assert actions == [

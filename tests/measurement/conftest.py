@@ -10,5 +10,5 @@ from leadpact.web.demo import demo_load
 
 @pytest.fixture
 def demo(db):
-    demo_load()
+    demo_load(with_leads=False)
     return AgreementVersion.objects.select_related("agreement__organization").get(status="active")

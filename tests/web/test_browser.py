@@ -31,7 +31,7 @@ def test_admin_sign_in_in_chromium(live_server, settings, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_a_marketer_reads_why_her_target_is_what_it_is(live_server, settings, tmp_path):
     settings.DATA_DIR = tmp_path
-    demo_load()
+    demo_load(with_leads=False)
     name, password = ensure_first_user()
     with chromium_page() as page:
         sign_in(page, live_server.url, name, password, "/targets/?period=2026-10")

@@ -19,7 +19,7 @@ def client(db):
 
 @pytest.fixture
 def demo(db):
-    demo_load()
+    demo_load(with_leads=False)
 
 
 def test_pages_require_login(db):

@@ -111,12 +111,22 @@ def _agreement(org: Organization) -> AgreementVersion:
     return version
 
 
-def demo_load() -> str:
-    """Load the demo data idempotently and return a one-line summary."""
+def demo_load(*, with_leads: bool = True, now: dt.datetime | None = None) -> str:
+    """Load the demo data idempotently and return a one-line summary.
+
+    ``with_leads`` adds the months of lead traffic (about 11,000 leads by late November; some seconds);
+    tests that only need the organisation and agreement leave it out.
+    """
+    from leadpact.leads.models import Lead
+    from leadpact.web.demo_leads import demo_leads_load
+
     org, made = _organisation()
     version = _agreement(org)
+    new_leads = demo_leads_load(org, now=now or timezone.now()) if with_leads else 0
     people = Person.objects.filter(team__organization=org).count()
+    leads = Lead.objects.filter(organization=org).count()
     return (
         f"demo: {org.name}: {org.teams.count()} teams, {people} people ({made} new); "
-        f"agreement {version.agreement.key} v{version.number} {version.status}"
+        f"agreement {version.agreement.key} v{version.number} {version.status}; "
+        f"{leads} leads ({new_leads} new)"
     )

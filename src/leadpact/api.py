@@ -1,0 +1,24 @@
+"""The JSON API (django-ninja) at ``/api/``: OpenAPI at ``/api/openapi.json``, docs at ``/api/docs``.
+
+Authentication is an API token per integration (``Authorization: Bearer lp_…``). Every error is an RFC 9457
+problem details document (``application/problem+json``); no input produces a bare server error.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from leadpact.leads._http import TokenAuth, install_problem_handlers
+from leadpact.leads.api import router as leads_router
+
+__all__ = ["api"]
+
+api = NinjaAPI(
+    title="leadpact",
+    version="1",
+    description="Lead data in and out: leads, their events and their state.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+install_problem_handlers(api)
+api.add_router("/", leads_router)

@@ -1,0 +1,422 @@
+"""Store a batch of lead records and events in bulk: the one write path of the API, imports and webhooks.
+
+The caller holds the transaction (a batch is whole or nothing). Per batch a fixed number of queries,
+whatever its size: existing source ids, existing events' keys, bulk inserts, one state upsert.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.db import connection
+from django.db.models import Q
+
+from leadpact.connectors.records import LEAD_FIELDS, EventRecord, LeadRecord
+from leadpact.leads._handoff import HandoffChecker
+from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
+from leadpact.leads._state import EventFact, StateValues, derive_state
+from leadpact.leads.models import Lead, LeadEvent, LeadSource, LeadState
+from leadpact.organization.models import Organization, Person
+
+__all__ = ["BatchOutcome", "ItemProblem", "PeopleIndex", "store_batch"]
+
+_CHUNK = 900  # SQLite's default limit of bound parameters is 999 on old builds
+_FIELDS = tuple(f for f in LEAD_FIELDS if f not in ("first_name", "last_name"))
+_STATE_FIELDS = tuple(f.name for f in dataclasses.fields(StateValues) if f.name != "created_at")
+_STATE_COLUMNS = tuple("owner_id" if f == "owner_id" else f for f in _STATE_FIELDS)
+_STATE_DATES = frozenset(
+    f.name for f in dataclasses.fields(StateValues) if "datetime" in str(f.type) and f.name != "created_at"
+)
+_TEXT_FIELDS = ("name", "email", "phone", "company", "country", "source", "campaign", "job_title", "industry",
+                "company_size", "trigger")  # fmt: skip
+_LEAD_COLUMNS = (
+    "id", "organization_id", *_TEXT_FIELDS, "score", "consent", "recent_touches", "extra",
+    "marketing_owner_id", "sales_owner_id", "created_at", "updated_at",
+)  # fmt: skip
+_EVENT_COLUMNS = (
+    "id", "organization_id", "lead_id", "kind", "occurred_at", "recorded_at", "actor_id", "actor_label",
+    "source", "idempotency_key", "data",
+)  # fmt: skip
+_NO_OWNERS: dict[str, int] = {}
+_EMPTY: dict[str, str] = {}
+
+
+@dataclass(slots=True)
+class _NewEvent:
+    lead_id: int
+    record: EventRecord
+    actor_id: int | None
+    data: dict[str, Any]
+    pk: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem:
+    """Something wrong with one item of a batch: ``what`` is ``lead`` or ``event``, ``index`` its position."""
+
+    what: Literal["lead", "event"]
+    index: int
+    field: str
+    reason: str
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What a batch did: lead id per lead record and per event, whether each event was new, problems."""
+
+    lead_ids: list[int] = field(default_factory=list)
+    leads_created: list[bool] = field(default_factory=list)
+    event_ids: list[int | None] = field(default_factory=list)
+    events_created: list[bool] = field(default_factory=list)
+    problems: list[ItemProblem] = field(default_factory=list)
+
+
+class PeopleIndex:
+    """People of an organisation by lower-cased name and e-mail; a name two people share matches nobody."""
+
+    def __init__(self, organization: Organization) -> None:
+        self._by: dict[str, int | None] = {}
+        for pk, name, email in Person.objects.filter(team__organization=organization).values_list(
+            "pk", "name", "email"
+        ):
+            for key in {name.strip().casefold(), email.strip().casefold()}:
+                if key:
+                    self._by[key] = None if key in self._by and self._by[key] != pk else pk
+
+    def find(self, text: str) -> int | None:
+        """The person's id, or None when no single person has that name or e-mail."""
+        return self._by.get(text.strip().casefold()) if text else None
+
+    def __contains__(self, text: str) -> bool:
+        return self.find(text) is not None
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _lead_values(record: LeadRecord) -> dict[str, Any]:
+    """The non-empty field values a record carries (empty means: leave what is stored)."""
+    f = record.fields
+    out: dict[str, Any] = {}
+    for name in _FIELDS:
+        value = getattr(f, name)
+        if value is not None and value != "":
+            out[name] = value
+    if f.extra:
+        out["extra"] = dict(f.extra)
+    return out
+
+
+def event_data(record: EventRecord) -> dict[str, Any]:
+    """The ``data`` JSON of a stored event: the kind's values that are set (amount as decimal text)."""
+    data: dict[str, Any] = dict(record.data)
+    if record.channel:
+        data["channel"] = record.channel
+    if record.human is not None:
+        data["human"] = record.human
+    if record.reason_code:
+        data["reason_code"] = record.reason_code
+    if record.reason:
+        data["reason"] = record.reason
+    if record.amount is not None:
+        data["amount"] = format(record.amount, "f")
+    if record.currency:
+        data["currency"] = record.currency
+    if record.source_ref:
+        data["source_ref"] = record.source_ref
+    return data
+
+
+def _existing_leads(organization: Organization, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, []).append(external_id)
+    found: dict[tuple[str, str], int] = {}
+    for source, ids in by_source.items():
+        for chunk in _chunks(ids):
+            rows = LeadSource.objects.filter(
+                organization=organization, source=source, external_id__in=chunk
+            ).values_list("external_id", "lead_id")
+            for external_id, lead_id in rows:
+                found[(source, external_id)] = lead_id
+    return found
+
+
+def store_batch(
+    *,
+    organization: Organization,
+    leads: Sequence[LeadRecord],
+    events: Sequence[EventRecord],
+    now: dt.datetime,
+    people: PeopleIndex,
+    checker: HandoffChecker,
+    unknown_leads: Literal["create", "refuse"] = "create",
+    keys: Sequence[str | None] | None = None,
+    content_keys: Sequence[str] | None = None,
+) -> BatchOutcome:
+    """Upsert the leads (by source and external id; non-empty values overwrite), append the events that are
+    new (by idempotency key), refresh the affected leads' state and check new handoffs. Call in a transaction.
+
+    An owner given by a name or e-mail no person has is reported (field ``marketing_owner`` /
+    ``sales_owner``) and left unset; the lead is stored. An event for a lead not known is refused with
+    ``unknown_leads="refuse"``; with ``"create"`` a lead with only its source id is made for it.
+    ``keys`` gives an idempotency key per event where the sender chose one (else the content's key);
+    ``content_keys`` are the events' own ``idempotency_key`` values when the caller computed them already.
+    """
+    out = BatchOutcome()
+    adapt_datetime = datetime_adapter()
+    wanted = {(r.source, r.external_id) for r in leads} | {(e.source, e.external_id) for e in events}
+    known = _existing_leads(organization, wanted)
+
+    # --- leads -------------------------------------------------------------------------------------------
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    owners: dict[tuple[str, str], dict[str, int]] = {}
+    created_at: dict[tuple[str, str], dt.datetime] = {}
+    for index, record in enumerate(leads):
+        lk = (record.source, record.external_id)
+        values = merged.setdefault(lk, {})
+        incoming = _lead_values(record)
+        if "extra" in incoming and "extra" in values:
+            incoming["extra"] = {**values["extra"], **incoming["extra"]}
+        values.update(incoming)
+        for role in ("marketing_owner", "sales_owner"):
+            text = getattr(record, role)
+            if text:
+                pk = people.find(text)
+                if pk is None:
+                    out.problems.append(ItemProblem("lead", index, role, f"unknown owner {text!r}"))
+                else:
+                    owners.setdefault(lk, {})[f"{role}_id"] = pk
+        if record.created_at is not None:
+            created_at[lk] = min(created_at.get(lk, record.created_at), record.created_at)
+    if unknown_leads == "create":
+        for e in events:
+            lk = (e.source, e.external_id)
+            if lk not in known and lk not in merged:
+                merged[lk] = {}
+            if lk not in known and lk not in created_at:
+                created_at[lk] = e.occurred_at
+            elif lk not in known:
+                created_at[lk] = min(created_at[lk], e.occurred_at)
+
+    new_keys = [k for k in merged if k not in known]
+    new_ids: set[int] = set()
+    if new_keys:
+        ids = allocate_ids(Lead, len(new_keys))
+        org_id = organization.pk
+        stamp = adapt_datetime(now)
+        lead_rows: list[tuple[Any, ...]] = []
+        for k, pk in zip(new_keys, ids, strict=True):
+            values = merged[k]
+            who = owners.get(k, _NO_OWNERS)
+            lead_rows.append(
+                (
+                    pk,
+                    org_id,
+                    *[values.get(name, "") for name in _TEXT_FIELDS],
+                    values.get("score"),
+                    values.get("consent"),
+                    values.get("recent_touches"),
+                    adapt_json(values.get("extra", _EMPTY)),
+                    who.get("marketing_owner_id"),
+                    who.get("sales_owner_id"),
+                    adapt_datetime(created_at.get(k, now)),
+                    stamp,
+                )
+            )
+        insert_rows(Lead, _LEAD_COLUMNS, lead_rows)
+        source_ids = allocate_ids(LeadSource, len(new_keys))
+        insert_rows(
+            LeadSource,
+            ("id", "organization_id", "lead_id", "source", "external_id"),
+            [(sid, org_id, pk, k[0], k[1]) for sid, pk, k in zip(source_ids, ids, new_keys, strict=True)],
+        )
+        for k, pk in zip(new_keys, ids, strict=True):
+            known[k] = pk
+            new_ids.add(pk)
+    old_keys = [k for k in merged if known[k] not in new_ids and (merged[k] or owners.get(k))]
+    if old_keys:
+        _update_leads(old_keys, known, merged, owners, now)
+    for record in leads:
+        stored_id = known[(record.source, record.external_id)]
+        out.lead_ids.append(stored_id)
+        out.leads_created.append(stored_id in new_ids)
+
+    # --- events ------------------------------------------------------------------------------------------
+    given = keys if keys is not None else [None] * len(events)
+    own = content_keys if content_keys is not None else [None] * len(events)
+    keyed: list[tuple[EventRecord, str, int | None]] = []
+    maybe_stored: list[str] = []
+    for e, chosen, computed in zip(events, given, own, strict=True):
+        target = known.get((e.source, e.external_id))
+        ekey: str = chosen or computed or e.idempotency_key
+        keyed.append((e, ekey, target))
+        # an event of a lead made in this batch cannot be stored already, unless the sender chose its key
+        if target is not None and (target not in new_ids or chosen):
+            maybe_stored.append(ekey)
+    existing: dict[str, int] = {}
+    for chunk in _chunks(list(dict.fromkeys(maybe_stored))):
+        existing.update(
+            LeadEvent.objects.filter(organization=organization, idempotency_key__in=chunk).values_list(
+                "idempotency_key", "pk"
+            )
+        )
+    fresh: dict[str, _NewEvent] = {}
+    facts: dict[int, list[EventFact]] = {}
+    for index, (ev, key, lead_id) in enumerate(keyed):
+        if lead_id is None:
+            out.problems.append(
+                ItemProblem("event", index, "external_id", f"no lead {ev.source}:{ev.external_id}")
+            )
+            continue
+        if key in existing or key in fresh:
+            continue
+        data = event_data(ev)
+        actor_id = people.find(ev.actor) if ev.actor else None
+        if ev.kind == "assigned" and "value" in data:
+            owner = people.find(str(data["value"]))
+            if owner is not None:
+                data["owner_id"] = owner
+        fresh[key] = _NewEvent(lead_id, ev, actor_id, data)
+        if lead_id in new_ids:
+            facts.setdefault(lead_id, []).append(EventFact(ev.kind, ev.occurred_at, key, actor_id, data))
+    if fresh:
+        event_ids = allocate_ids(LeadEvent, len(fresh))
+        org_id = organization.pk
+        stamp = adapt_datetime(now)
+        event_rows: list[tuple[Any, ...]] = []
+        for pk, (key, item) in zip(event_ids, fresh.items(), strict=True):
+            item.pk = pk
+            r = item.record
+            event_rows.append(
+                (
+                    pk, org_id, item.lead_id, r.kind, adapt_datetime(r.occurred_at), stamp, item.actor_id,
+                    r.actor[:200], r.source, key, adapt_json(item.data),
+                )
+            )  # fmt: skip
+        written = insert_rows(LeadEvent, _EVENT_COLUMNS, event_rows, conflict="ON CONFLICT DO NOTHING")
+        if written != len(event_rows):  # another writer stored some of them first: name the stored rows
+            for chunk in _chunks(list(fresh)):
+                stored = dict(
+                    LeadEvent.objects.filter(
+                        organization=organization, idempotency_key__in=chunk
+                    ).values_list("idempotency_key", "pk")
+                )
+                for stored_key, stored_pk in stored.items():
+                    fresh[stored_key].pk = stored_pk
+    problem_events = {p.index for p in out.problems if p.what == "event"}
+    for index, (_, key, _lead) in enumerate(keyed):
+        if index in problem_events:
+            out.event_ids.append(None)
+            out.events_created.append(False)
+        elif key in existing:
+            out.event_ids.append(existing[key])
+            out.events_created.append(False)
+        else:
+            new_pk = fresh[key].pk
+            assert new_pk is not None
+            out.event_ids.append(new_pk)
+            out.events_created.append(True)
+            existing[key] = new_pk  # a repeat later in the batch is not new
+
+    # --- state -------------------------------------------------------------------------------------------
+    touched = {item.lead_id for item in fresh.values()} | new_ids
+    states: dict[int, StateValues] = {}
+    for lead_id in new_ids:
+        states[lead_id] = derive_state(facts.get(lead_id, ()))
+    old_touched = sorted(touched - new_ids)
+    if old_touched:
+        gathered: dict[int, list[EventFact]] = {pk: [] for pk in old_touched}
+        for chunk in _chunks(old_touched):
+            stored_events = LeadEvent.objects.filter(lead_id__in=chunk).values_list(
+                "lead_id", "kind", "occurred_at", "idempotency_key", "actor_id", "data"
+            )
+            for ev_lead, kind, occurred_at, ev_key, ev_actor, ev_data in stored_events:
+                gathered[ev_lead].append(EventFact(kind, occurred_at, ev_key, ev_actor, ev_data or {}))
+        for lead_id, lead_facts in gathered.items():
+            states[lead_id] = derive_state(lead_facts)
+    if states:
+        _save_states(states)
+
+    # --- handoff checks ----------------------------------------------------------------------------------
+    if checker.active:
+        handoffs = [
+            LeadEvent(
+                pk=item.pk, lead_id=item.lead_id, kind=item.record.kind, occurred_at=item.record.occurred_at
+            )
+            for item in fresh.values()
+            if item.record.kind == "handed_over"
+        ]
+        if handoffs:
+            checker.check(handoffs, now=now)
+    return out
+
+
+def _update_leads(
+    keys: list[tuple[str, str]],
+    known: dict[tuple[str, str], int],
+    merged: dict[tuple[str, str], dict[str, Any]],
+    owners: dict[tuple[str, str], dict[str, int]],
+    now: dt.datetime,
+) -> None:
+    ids = [known[k] for k in keys]
+    stored: dict[int, Lead] = {}
+    for chunk in _chunks(ids):
+        stored.update(Lead.objects.in_bulk(list(chunk)))
+    changed: list[Lead] = []
+    names: set[str] = set()
+    for k in keys:
+        lead = stored[known[k]]
+        values = dict(merged[k])
+        values.update(owners.get(k, {}))
+        if "extra" in values:
+            values["extra"] = {**(lead.extra or {}), **values["extra"]}
+        diff = {n: v for n, v in values.items() if getattr(lead, n) != v}
+        if diff:
+            for n, v in diff.items():
+                setattr(lead, n, v)
+            lead.updated_at = now
+            names.update(diff)
+            changed.append(lead)
+    if changed:
+        Lead.objects.bulk_update(changed, [*sorted(names), "updated_at"], batch_size=200)
+
+
+def _save_states(states: dict[int, StateValues]) -> None:
+    dates = _STATE_DATES
+    adapt_datetime = datetime_adapter()
+    rows = [
+        (
+            lead_id,
+            *[adapt_datetime(getattr(v, n)) if n in dates else getattr(v, n) for n in _STATE_FIELDS],
+        )
+        for lead_id, v in states.items()
+    ]
+    quote = connection.ops.quote_name
+    update = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _STATE_COLUMNS)
+    insert_rows(
+        LeadState,
+        ("lead_id", *_STATE_COLUMNS),
+        rows,
+        conflict=f"ON CONFLICT (lead_id) DO UPDATE SET {update}",
+    )
+
+
+def leads_refresh_state(lead_ids: Iterable[int]) -> None:
+    """Rebuild the state cache of these leads from their events."""
+    ids = sorted(set(lead_ids))
+    gathered: dict[int, list[EventFact]] = {pk: [] for pk in ids}
+    for chunk in _chunks(ids):
+        rows = LeadEvent.objects.filter(Q(lead_id__in=chunk)).values_list(
+            "lead_id", "kind", "occurred_at", "idempotency_key", "actor_id", "data"
+        )
+        for lead_id, kind, occurred_at, key, actor_id, data in rows:
+            gathered[lead_id].append(EventFact(kind, occurred_at, key, actor_id, data or {}))
+    if gathered:
+        _save_states({pk: derive_state(f) for pk, f in gathered.items()})

@@ -1,0 +1,68 @@
+"""The webhook receiver: ``POST /hooks/<kind>/<slug>/``, no login, verified by signature or credentials."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from leadpact.leads.models import WebhookIntegration
+from leadpact.leads.webhooks import (
+    webhook_delivery_process,
+    webhook_delivery_store,
+    webhook_reject,
+    webhook_verify,
+)
+
+__all__ = ["receive"]
+
+logger = logging.getLogger("leadpact.webhooks")
+
+
+@csrf_exempt
+@require_POST
+def receive(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
+    """Verify on the raw bytes; 401 (logged, never processed) if it fails; else store, then process.
+
+    The delivery is committed before it is processed; if processing fails the delivery stays pending for
+    ``leadpact webhooks process`` and the sender still gets a 2xx, so it does not retry forever.
+    """
+    now = timezone.now()
+    body = request.body
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    integration = (
+        WebhookIntegration.objects.select_related("organization").filter(slug=slug, kind=kind).first()
+    )
+    if integration is None or not integration.active:
+        webhook_reject(
+            integration=integration,
+            path=request.path,
+            reason="unknown or inactive webhook",
+            remote_addr=remote,
+            now=now,
+        )
+        return JsonResponse({"detail": "unknown webhook"}, status=404)
+    headers = dict(request.headers.items())
+    verdict = webhook_verify(
+        integration,
+        headers=headers,
+        method=request.method or "POST",
+        uri=request.build_absolute_uri(),
+        body=body,
+        now=now,
+    )
+    if not verdict:
+        webhook_reject(
+            integration=integration, path=request.path, reason=verdict.reason, remote_addr=remote, now=now
+        )
+        return JsonResponse({"detail": f"not verified: {verdict.reason}"}, status=401)
+    delivery = webhook_delivery_store(integration=integration, headers=headers, body=body, now=now)
+    try:
+        done = webhook_delivery_process(delivery, now=now)
+    except Exception:
+        logger.exception("webhook delivery %s not processed; it stays pending", delivery.pk)
+        return JsonResponse({"delivery": delivery.pk, "status": "pending"}, status=202)
+    return JsonResponse({"delivery": done.pk, "status": done.status, "events_stored": done.events_stored})

@@ -1,0 +1,391 @@
+"""Leads, their source ids, their append-only event log, the state cache derived from it, handoff checks,
+API tokens, file import jobs and webhook deliveries."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+__all__ = [
+    "ApiToken",
+    "AppendOnlyError",
+    "HandoffCheck",
+    "ImportJob",
+    "ImportProblem",
+    "Lead",
+    "LeadEvent",
+    "LeadSource",
+    "LeadState",
+    "SavedMapping",
+    "WebhookDelivery",
+    "WebhookIntegration",
+    "WebhookRejection",
+]
+
+
+class AppendOnlyError(ValueError):
+    """Lead events are never changed or deleted: a correction is a new event."""
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    HANDED_OVER = "handed_over", "Handed over"
+    ASSIGNED = "assigned", "Assigned"
+    CONTACT_ATTEMPT = "contact_attempt", "Contact attempt"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    QUALIFIED = "qualified", "Qualified"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    RECYCLED = "recycled", "Recycled"
+    FEEDBACK = "feedback", "Feedback"
+    FIELD_CHANGED = "field_changed", "Field changed"
+
+
+class Lead(models.Model):
+    """One lead: its typed core fields (the ones rules and contracts name), ``extra`` for the rest."""
+
+    # indexes kept to those reads need: every index is paid for on each of a million inserts
+    organization = models.ForeignKey(
+        "organization.Organization", on_delete=models.PROTECT, related_name="leads", db_index=False
+    )
+    name = models.CharField(max_length=300, blank=True)
+    email = models.CharField(max_length=320, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    company = models.CharField(max_length=300, blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    campaign = models.CharField(max_length=300, blank=True)
+    score = models.IntegerField(null=True, blank=True)
+    job_title = models.CharField(max_length=300, blank=True)
+    industry = models.CharField(max_length=200, blank=True)
+    company_size = models.CharField(max_length=64, blank=True)
+    trigger = models.CharField(max_length=300, blank=True)
+    consent = models.BooleanField(null=True, blank=True)
+    recent_touches = models.IntegerField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    marketing_owner = models.ForeignKey(
+        "organization.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sales_owner = models.ForeignKey(
+        "organization.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(help_text="when the source created the lead")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (models.Index(fields=["organization", "created_at"], name="lead_org_created"),)
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"lead {self.pk}"
+
+
+class LeadSource(models.Model):
+    """The id a source system (``hubspot``, ``salesforce``, ``api`` …) knows a lead by."""
+
+    organization = models.ForeignKey(
+        "organization.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="sources")
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ("source", "external_id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_id"], name="lead_source_external_id_unique"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class _AppendOnlyQuerySet(models.QuerySet["LeadEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("lead events are append-only: they cannot be updated")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("lead events are append-only: they cannot be deleted")
+
+
+class LeadEvent(models.Model):
+    """One fact in a lead's life, at the source's time; never changed, never deleted.
+
+    ``data`` holds the kind's values: ``channel``, ``human`` (contact attempts), ``reason_code``,
+    ``reason`` (rejected, lost), ``amount`` (a decimal as text) and ``currency``, ``value``/``field``
+    (assigned, field_changed), ``source_ref`` (the delivery it came in).
+    """
+
+    Kind = EventKind
+
+    # the unique key and the two indexes below cover these foreign keys' lookups
+    organization = models.ForeignKey(
+        "organization.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events", db_index=False)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    occurred_at = models.DateTimeField(help_text="when it happened, by the source's clock")
+    recorded_at = models.DateTimeField(help_text="when leadpact stored it")
+    actor = models.ForeignKey(
+        "organization.Person",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("occurred_at", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"], name="lead_event_idempotency_key_unique"
+            ),
+        )
+        indexes = (
+            models.Index(fields=["lead", "occurred_at"], name="lead_event_lead_time"),
+            models.Index(fields=["organization", "kind", "occurred_at"], name="lead_event_kind_time"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.occurred_at:%Y-%m-%d %H:%M} (lead {self.lead_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"lead event {self.pk} cannot change: record a new event instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(f"lead event {self.pk} cannot be deleted: lead events are append-only")
+
+
+class LeadState(models.Model):
+    """A cache of the state derived from the lead's events (``leads._state.derive_state``); rebuildable."""
+
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, primary_key=True, related_name="state")
+    stage = models.CharField(max_length=16, default="new")
+    owner = models.ForeignKey(
+        "organization.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_label = models.CharField(max_length=200, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    handoffs = models.PositiveIntegerField(default=0)
+    decision = models.CharField(max_length=8, blank=True, help_text="accepted, rejected or empty")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason_code = models.CharField(max_length=64, blank=True)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    first_human_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    human_attempts = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=4, blank=True, help_text="won, lost or empty")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    amount = models.CharField(max_length=40, blank=True)
+    recycled = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id}: {self.stage}"
+
+
+class HandoffCheck(models.Model):
+    """A lead checked at a handoff against the agreement version then in force: the covered definition's
+    rule (by its exact definition version) and the handoff data contract."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoff_checks")
+    event = models.ForeignKey(LeadEvent, on_delete=models.PROTECT, related_name="handoff_checks")
+    agreement_version = models.ForeignKey(
+        "agreements.AgreementVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    definition_version = models.ForeignKey(
+        "agreements.DefinitionVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    met = models.BooleanField(help_text="met the definition's rule (true when the definition has no rule)")
+    failed = models.JSONField(default=list, blank=True, help_text="the failed clauses, in words")
+    missing_fields = models.JSONField(default=list, blank=True, help_text="contract fields that failed")
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("event", "agreement_version")
+        constraints = (
+            models.UniqueConstraint(fields=["event", "agreement_version"], name="handoff_check_once"),
+        )
+
+    def __str__(self) -> str:
+        return f"handoff of lead {self.lead_id}: {'met' if self.met else 'not met'}"
+
+    @property
+    def complete(self) -> bool:
+        """Every field of the data contract passed."""
+        return not self.missing_fields
+
+
+class ApiToken(models.Model):
+    """A token per integration: ``lp_<prefix>_<secret>``; only the sha256 of the whole token is kept."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    organization = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    prefix = models.CharField(max_length=16, unique=True)
+    hashed_secret = models.CharField(max_length=64)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("organization", "name")
+
+    def __str__(self) -> str:
+        return f"{self.name} (lp_{self.prefix}_…, {self.scope})"
+
+
+class SavedMapping(models.Model):
+    """A column mapping saved by name for reuse (``connectors.Mapping`` as JSON)."""
+
+    organization = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    name = models.SlugField(max_length=64)
+    mapping = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("organization", "name")
+        constraints = (
+            models.UniqueConstraint(fields=["organization", "name"], name="saved_mapping_name_unique"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    """One import of one file; batches commit whole and move ``last_committed_row`` along."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    organization = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    preset = models.CharField(max_length=64, blank=True)
+    mapping = models.JSONField(help_text="the mapping used, with the date order and time zone applied")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    problems_count = models.PositiveIntegerField(default=0)
+    last_committed_row = models.PositiveIntegerField(default=0, help_text="spreadsheet row number")
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.file_name} ({self.status})"
+
+
+class ImportProblem(models.Model):
+    """Why (part of) a row was not taken: spreadsheet row number, column header, reason."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="problems")
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=300, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ("job", "row", "id")
+
+    def __str__(self) -> str:
+        return f"row {self.row}" + (f", column {self.column!r}" if self.column else "") + f": {self.reason}"
+
+
+class WebhookIntegration(models.Model):
+    """One webhook sender: its kind, the secret (or basic credentials) its requests are verified with."""
+
+    class Kind(models.TextChoices):
+        HUBSPOT = "hubspot", "HubSpot"
+        MAUTIC = "mautic", "Mautic"
+        PIPEDRIVE = "pipedrive", "Pipedrive"
+        GENERIC = "generic", "Generic (signed)"
+
+    organization = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    slug = models.SlugField(max_length=64, unique=True, help_text="the last part of the webhook URL")
+    name = models.CharField(max_length=200)
+    secret = models.CharField(
+        max_length=500, blank=True, help_text="HubSpot client secret, Mautic or generic signing secret"
+    )
+    username = models.CharField(max_length=200, blank=True, help_text="Pipedrive basic auth user")
+    password = models.CharField(max_length=200, blank=True, help_text="Pipedrive basic auth password")
+    public_url = models.URLField(
+        blank=True, help_text="the URL as the sender calls it (HubSpot signs it); default: as received"
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("organization", "name")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class WebhookDelivery(models.Model):
+    """One verified request, stored before it is processed so that a crash in between loses nothing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    integration = models.ForeignKey(WebhookIntegration, on_delete=models.PROTECT, related_name="deliveries")
+    received_at = models.DateTimeField()
+    headers = models.JSONField()
+    body = models.BinaryField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    events_stored = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("received_at", "id")
+        indexes = (models.Index(fields=["status", "received_at"], name="webhook_delivery_status"),)
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} to {self.integration} ({self.status})"
+
+
+class WebhookRejection(models.Model):
+    """A request refused (bad or missing signature, unknown or inactive integration); never processed."""
+
+    integration = models.ForeignKey(
+        WebhookIntegration, null=True, blank=True, on_delete=models.CASCADE, related_name="rejections"
+    )
+    path = models.CharField(max_length=500)
+    received_at = models.DateTimeField()
+    reason = models.CharField(max_length=500)
+    remote_addr = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+
+    def __str__(self) -> str:
+        return f"rejected {self.path}: {self.reason}"
