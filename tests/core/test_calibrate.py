@@ -83,8 +83,8 @@ class TestHistory:
 
     def test_summary_in_words(self):
         fit = HistoryFit(12, 120.0, 15.0)
-        assert fit.summary(150) == "delivered 120 ± 15 a month; 150 has about a 2.3% chance"
-        assert fit.summary(180) == "delivered 120 ± 15 a month; 180 has about a 0.0032% chance"
+        assert fit.summary(150) == "delivered 120 ± 15 a month; 150 has a chance of about 2.3%"
+        assert fit.summary(180) == "delivered 120 ± 15 a month; 180 has a chance of about 0.0032%"
         assert fit.summary(120, "nl") == "leverde 120 ± 15 per maand; 120 heeft ongeveer 50% kans"
         assert fit.summary(150, "nl") == "leverde 120 ± 15 per maand; 150 heeft ongeveer 2,3% kans"
 

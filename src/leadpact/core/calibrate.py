@@ -105,10 +105,10 @@ class HistoryFit:
         return 1.0 - NormalDist(self.mean, self.sd).cdf(t)
 
     def summary(self, target: Number | float, lang: Lang = "en", *, per: str = "month") -> str:
-        """One sentence: "delivered 120 ± 15 a month; 150 has about a 2% chance".
+        """One sentence: "delivered 120 ± 15 a month; 150 has a chance of about 2%".
 
         >>> HistoryFit(12, 120.0, 15.0).summary(150)
-        'delivered 120 ± 15 a month; 150 has about a 2.3% chance'
+        'delivered 120 ± 15 a month; 150 has a chance of about 2.3%'
         """
         pct = 100 * self.chance(target)
         places = 0 if pct <= 0 else max(0, 1 - math.floor(math.log10(pct)))  # two significant digits
@@ -119,7 +119,7 @@ class HistoryFit:
         if lang == "nl":
             per_nl = {"month": "maand", "week": "week", "quarter": "kwartaal", "day": "dag"}.get(per, per)
             return f"leverde {m} ± {s} per {per_nl}; {t} heeft ongeveer {chance}% kans"
-        return f"delivered {m} ± {s} a {per}; {t} has about a {chance}% chance"
+        return f"delivered {m} ± {s} a {per}; {t} has a chance of about {chance}%"
 
 
 def fit_history(actuals: Sequence[Number | float]) -> HistoryFit:
