@@ -44,3 +44,21 @@ def test_a_marketer_reads_why_her_target_is_what_it_is(live_server, settings, tm
         row = page.locator("#mql-volume tr", has_text="Fleur Jansen")
         row.locator("summary").click()
         assert "verlof" in row.locator("pre").inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_reads_the_agreement_its_glossary_and_trail(live_server, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    demo_load(with_leads=False)
+    name, password = ensure_first_user()
+    with chromium_page() as page:
+        sign_in(page, live_server.url, name, password, "/")
+        page.click("text=Marketing–sales service level agreement")
+        page.wait_for_selector("#glossary")
+        glossary = page.locator("#glossary").inner_text()
+        assert "Marketing-qualified lead (MQL)" in glossary and "lead.score >= 50" in glossary
+        assert "version.sign" in page.locator("#audit").inner_text()
+        page.select_option("select[name=language]", "nl")
+        page.wait_for_selector("text=Definities")
+        assert "Auditspoor" in page.content()
