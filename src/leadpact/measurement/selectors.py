@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from django.db.models import Prefetch, Q
 
@@ -26,7 +27,14 @@ from leadpact.core.targets import TargetRule
 from leadpact.measurement.models import TargetOverride
 from leadpact.organization.models import Leave, Person, Team
 
-__all__ = ["CommitmentTarget", "PersonTarget", "commitment_targets", "version_period_targets"]
+__all__ = [
+    "CommitmentTarget",
+    "EvidenceBucket",
+    "PersonTarget",
+    "commitment_targets",
+    "measure_evidence",
+    "version_period_targets",
+]
 
 SPLIT_UNITS = ("count", "amount")
 
@@ -240,3 +248,58 @@ def today_in(version: AgreementVersion) -> dt.date:
     from django.utils import timezone
 
     return timezone.now().astimezone(ZoneInfo(version.agreement.organization.timezone)).date()
+
+
+# --- measurement pages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceBucket:
+    """One reason with the leads in it (the first ``limit``) and how many there are."""
+
+    name: str
+    total: int
+    leads: list[Any]
+
+
+def measure_evidence(
+    *,
+    version: AgreementVersion,
+    period: Period,
+    commitment_key: str,
+    subject: str,
+    now: dt.datetime,
+    limit: int = 500,
+) -> tuple[Any, list[EvidenceBucket]] | None:
+    """The figure of one commitment × subject and the leads behind it by bucket; ``None`` if unknown."""
+    from leadpact.leads.models import Lead
+    from leadpact.measurement.measure import measure
+
+    kind, _, pk = subject.partition(":")
+    if kind not in ("team", "person") or not pk.isdigit():
+        return None
+    narrowed: Team | Person | None
+    if kind == "team":
+        narrowed = Team.objects.filter(pk=int(pk), organization=version.agreement.organization).first()
+    else:
+        narrowed = Person.objects.filter(
+            pk=int(pk), team__organization=version.agreement.organization
+        ).first()
+    if narrowed is None:
+        return None
+    found = next(
+        (
+            r
+            for r in measure(version=version, period=period, now=now, subject=narrowed)
+            if r.commitment_key == commitment_key and r.subject == subject
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    buckets: list[EvidenceBucket] = []
+    for name, ids in found.evidence.items():
+        shown = [int(i) for i in ids[:limit]]
+        rows = Lead.objects.in_bulk(shown)
+        buckets.append(EvidenceBucket(name, len(ids), [rows[i] for i in shown if i in rows]))
+    return found, buckets

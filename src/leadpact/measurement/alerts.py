@@ -1,0 +1,233 @@
+"""Alerts: a clock crossed a threshold → tell its owner (and the manager from the escalation's manager
+threshold) by e-mail and by the team's webhook, once per threshold, within the recipient's business hours.
+
+Alerts are rows of an outbox (:class:`~leadpact.measurement.models.Alert`), so a restart loses none.
+**Delivery is at-most-once**: :func:`alerts_deliver` claims due rows (``pending`` → ``sending``) and
+commits *before* it sends, then marks each ``sent``; a crash between the two leaves the row
+``sending`` and it is never sent again (reported as ``failed`` "interrupted" by the next run). A send
+that raises (SMTP refused, webhook not 2xx) was not delivered and is retried up to ``MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+
+from leadpact.agreements.models import AgreementVersion
+from leadpact.agreements.services import agreement_version_document
+from leadpact.leads.models import Lead
+from leadpact.measurement.measure import clock_calendar
+from leadpact.measurement.models import Alert, AlertWebhook
+from leadpact.organization.models import Person
+
+if TYPE_CHECKING:
+    from leadpact.measurement.clocks import ClockPass
+
+__all__ = ["MAX_ATTEMPTS", "STALE_AFTER", "DeliveryReport", "alerts_deliver", "alerts_queue"]
+
+MAX_ATTEMPTS = 5
+STALE_AFTER = dt.timedelta(minutes=15)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one delivery run did."""
+
+    sent: int
+    failed: int
+    retried: int
+    interrupted: int
+
+
+def _threshold_text(t: Decimal) -> str:
+    return format(t.normalize(), "f")
+
+
+def alerts_queue(
+    *,
+    version: AgreementVersion,
+    clock_pass: ClockPass,
+    previous_level: npt.NDArray[np.int64],
+    now: dt.datetime,
+) -> int:
+    """Queue the alerts of the thresholds each open clock crossed since the last pass; returns how many.
+
+    The unique constraint (lead, commitment, threshold, recipient, channel) keeps it once per threshold,
+    whatever happens to the passes. A clock that crossed several thresholds since the last pass gets
+    one alert, for the highest.
+    """
+    f = clock_pass.frame
+    level = f.level.astype(np.int64)
+    open_ = np.isnat(f.stopped_at)
+    rows = np.flatnonzero(open_ & (level > np.maximum(previous_level, 0)))
+    if rows.shape[0] == 0:
+        return 0
+    doc = agreement_version_document(version)
+    manager_at = doc.settings.escalation.manager
+    team = clock_pass.owner_team
+    managers = [
+        m
+        for m in Person.objects.filter(team=team, role=Person.Role.LEAD)
+        .select_related("team")
+        .prefetch_related("leave")
+        if m.end_date is None or m.end_date > now.date()
+    ]
+    owners = (
+        Person.objects.select_related("team")
+        .prefetch_related("leave")
+        .in_bulk({int(o) for o in clock_pass.owner[rows] if o >= 0})
+    )
+    hooks = {h.team_id: h for h in AlertWebhook.objects.filter(organization=team.organization, active=True)}
+    commitment = next(c for c in doc.commitments if c.key == clock_pass.commitment_key)
+    leads = Lead.objects.in_bulk([int(clock_pass.lead_id[i]) for i in rows])
+    deliver: dict[int, dt.datetime] = {}
+    alerts: list[Alert] = []
+    for i in rows.tolist():
+        lead = leads[int(clock_pass.lead_id[i])]
+        owner = owners.get(int(clock_pass.owner[i]))
+        if owner is not None and owner.end_date is not None and owner.end_date <= now.date():
+            owner = None  # gone: the manager hears of it instead
+        due = _EPOCH + dt.timedelta(microseconds=int(f.due_at[i].astype(np.int64)))
+        # a clock that jumped several thresholds since the last pass (a worker that was down) tells
+        # only the highest one: one message that says where it stands, not a burst
+        for j in (int(level[i]) - 1,):
+            threshold = clock_pass.thresholds[j]
+            recipients: list[tuple[Person, str]] = []
+            if owner is not None:
+                recipients.append((owner, "owner"))
+            if threshold >= manager_at or owner is None:
+                recipients += [(m, "manager") for m in managers if owner is None or m.pk != owner.pk]
+            breached = threshold >= 1
+            share = int(threshold * 100)
+            subject = (
+                f"SLA breached: {commitment.title} — lead {lead}"
+                if breached
+                else f"SLA at {share}%: {commitment.title} — lead {lead}"
+            )
+            window = commitment.clock.window if commitment.clock else ""
+            used = (
+                f"The window ({window}) has run out"
+                if breached
+                else f"{share}% of the window ({window}) is used"
+            )
+            due_text = due.astimezone(team_tz(team)).strftime("%a %d %b %Y %H:%M")
+            who = f" Owner: {owner.name}." if owner is not None else " Nobody owns this lead."
+            body = f"Lead {lead} (id {lead.pk}): {commitment.title}. {used}; due {due_text}.{who}"
+            for person, role in recipients:
+                if person.pk not in deliver:
+                    deliver[person.pk] = clock_calendar(person).next_open(now)
+                deliver_at = deliver[person.pk]
+                alerts.append(
+                    Alert(
+                        lead=lead,
+                        commitment_key=commitment.key,
+                        threshold=_threshold_text(threshold),
+                        recipient=person,
+                        role=role,
+                        channel=Alert.Channel.EMAIL,
+                        address=person.email,
+                        subject=subject[:300],
+                        body=body,
+                        created_at=now,
+                        deliver_at=deliver_at,
+                    )
+                )
+                hook = hooks.get(person.team_id) or hooks.get(None)
+                if hook is not None:
+                    alerts.append(
+                        Alert(
+                            lead=lead,
+                            commitment_key=commitment.key,
+                            threshold=_threshold_text(threshold),
+                            recipient=person,
+                            role=role,
+                            channel=Alert.Channel.WEBHOOK,
+                            address=hook.url,
+                            subject=subject[:300],
+                            body=f"{person.name}: {body}",
+                            created_at=now,
+                            deliver_at=deliver_at,
+                        )
+                    )
+    before = Alert.objects.filter(created_at=now).count()
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+    return Alert.objects.filter(created_at=now).count() - before
+
+
+def team_tz(team: object) -> dt.tzinfo:
+    """The time zone of a team's calendar."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(str(getattr(team, "calendar", {}).get("timezone", "UTC")))
+
+
+def _send(alert: Alert) -> None:
+    if alert.channel == Alert.Channel.EMAIL:
+        send_mail(
+            alert.subject, alert.body, settings.DEFAULT_FROM_EMAIL, [alert.address], fail_silently=False
+        )
+        return
+    if not alert.address.startswith(("http://", "https://")):
+        raise ValueError(f"alert {alert.pk}: webhook url {alert.address!r} is not http(s)")
+    request = urllib.request.Request(  # noqa: S310 - http(s) checked above
+        alert.address,
+        data=json.dumps({"text": f"{alert.subject}\n{alert.body}"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http(s) checked above
+        if not 200 <= response.status < 300:
+            raise urllib.error.HTTPError(alert.address, response.status, "not 2xx", response.headers, None)
+
+
+def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
+    """Send the alerts due at ``now`` (at-most-once; see the module's docstring)."""
+    with transaction.atomic():
+        interrupted = Alert.objects.filter(
+            status=Alert.Status.SENDING, claimed_at__lt=now - STALE_AFTER
+        ).update(status=Alert.Status.FAILED, error="interrupted while sending; not sent again (at-most-once)")
+    with transaction.atomic():
+        due = list(
+            Alert.objects.select_for_update(skip_locked=True)
+            .filter(Q(status=Alert.Status.PENDING) & Q(deliver_at__lte=now))
+            .order_by("deliver_at", "id")[:limit]
+        )
+        ids = [a.pk for a in due]
+        Alert.objects.filter(pk__in=ids, status=Alert.Status.PENDING).update(
+            status=Alert.Status.SENDING, claimed_at=now
+        )
+    sent = failed = retried = 0
+    for alert in due:
+        alert.attempts += 1
+        try:
+            _send(alert)
+        except (OSError, urllib.error.URLError, ValueError) as error:
+            alert.error = f"{type(error).__name__}: {error}"[:2000]
+            if alert.attempts < MAX_ATTEMPTS:
+                alert.status = Alert.Status.PENDING
+                alert.deliver_at = now + dt.timedelta(minutes=5 * alert.attempts)
+                retried += 1
+            else:
+                alert.status = Alert.Status.FAILED
+                failed += 1
+        else:
+            alert.status = Alert.Status.SENT
+            alert.sent_at = now
+            alert.error = ""
+            sent += 1
+        with transaction.atomic():
+            alert.save(update_fields=["status", "attempts", "sent_at", "error", "deliver_at"])
+    return DeliveryReport(sent=sent, failed=failed, retried=retried, interrupted=interrupted)

@@ -1,0 +1,47 @@
+"""``leadpact worker``: update the SLA clocks and deliver the alerts that are due, in a loop (or once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from leadpact.measurement.alerts import alerts_deliver
+from leadpact.measurement.clocks import clocks_update
+
+
+class Command(BaseCommand):
+    help = "Update every SLA clock and send the alerts that are due; database-backed, safe to restart."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--interval", type=float, default=60.0, help="seconds between passes (default 60)"
+        )
+        parser.add_argument("--once", action="store_true", help="one pass, then exit (tests, cron)")
+        parser.add_argument("--now", help="with --once: the instant to run at (ISO 8601 with offset)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        interval = max(float(options["interval"]), 0.1)
+        fixed = None
+        if options["now"]:
+            try:
+                fixed = dt.datetime.fromisoformat(options["now"])
+            except ValueError as error:
+                raise CommandError(f"--now {options['now']!r}: not an ISO 8601 instant") from error
+            if fixed.tzinfo is None:
+                raise CommandError(f"--now {options['now']!r}: give the offset, e.g. +01:00")
+        while True:
+            now = fixed or timezone.now()
+            update = clocks_update(now=now)
+            report = alerts_deliver(now=now)
+            self.stdout.write(
+                f"{now:%Y-%m-%d %H:%M:%S} clocks {update.clocks} (written {update.written},"
+                f" {update.compute_seconds:.3f}s), alerts queued {update.alerts}, sent {report.sent},"
+                f" retried {report.retried}, failed {report.failed}, interrupted {report.interrupted}"
+            )
+            if options["once"]:
+                return
+            time.sleep(interval)

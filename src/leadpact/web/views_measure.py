@@ -1,0 +1,134 @@
+"""Pages of measurement: the scorecard, the leads behind each number, the accountability map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadpact.agreements.models import AgreementVersion
+from leadpact.core.periods import Period, PeriodError
+from leadpact.measurement.accountability import accountability_map, accountability_people
+from leadpact.measurement.measure import MeasureResult, measure
+from leadpact.measurement.selectors import measure_evidence, today_in
+from leadpact.measurement.versions import VersionNotFound, version_for_period
+from leadpact.organization.errors import ApplicationError
+from leadpact.organization.models import Person
+
+__all__ = ["accountability", "accountability_person", "measure_evidence_page", "measure_page"]
+
+
+def _version_period(request: HttpRequest, context: dict[str, Any]) -> tuple[AgreementVersion, Period] | int:
+    """The version and period the query asks for, or the HTTP status of the error put in ``context``."""
+    wanted = (request.GET.get("period") or "").strip() or None
+    context["period_text"] = wanted or ""
+    try:
+        version = version_for_period(
+            organization=request.GET.get("organization") or None,
+            agreement=request.GET.get("agreement") or None,
+            period=wanted,
+        )
+    except VersionNotFound as error:
+        context["error"] = str(error)
+        return 200
+    try:
+        period = Period.parse(wanted) if wanted else Period.containing("month", today_in(version))
+    except PeriodError as error:
+        context["error"] = _("Period: %(reason)s") % {"reason": error}
+        return 400
+    context.update(
+        version=version,
+        period=period,
+        period_text=str(period),
+        previous=period.previous(),
+        next=period.next(),
+    )
+    return version, period
+
+
+def _cards(results: list[MeasureResult]) -> list[dict[str, Any]]:
+    cards: dict[str, dict[str, Any]] = {}
+    for r in results:
+        card = cards.setdefault(
+            r.commitment_key, {"key": r.commitment_key, "title": r.title, "team": None, "people": []}
+        )
+        if r.subject_kind == "team":
+            card["team"] = r
+        else:
+            card["people"].append(r)
+    return list(cards.values())
+
+
+@login_required
+def measure_page(request: HttpRequest) -> HttpResponse:
+    """The scorecard of a period: per commitment the team row and each person's row."""
+    context: dict[str, Any] = {}
+    found = _version_period(request, context)
+    if isinstance(found, int):
+        return render(request, "leadpact/measure.html", context, status=found)
+    version, period = found
+    try:
+        results = measure(version=version, period=period, now=timezone.now())
+    except ApplicationError as error:
+        context["error"] = error.message
+        return render(request, "leadpact/measure.html", context, status=400)
+    context["cards"] = _cards(results)
+    context["restatement"] = next((r.restatement_id for r in results if r.restatement_id), None)
+    context["closed"] = any(r.closed for r in results)
+    return render(request, "leadpact/measure.html", context)
+
+
+@login_required
+def measure_evidence_page(request: HttpRequest) -> HttpResponse:
+    """The leads behind one number, by bucket (counted, excluded and why)."""
+    context: dict[str, Any] = {}
+    found = _version_period(request, context)
+    if isinstance(found, int):
+        return render(request, "leadpact/measure_evidence.html", context, status=found)
+    version, period = found
+    commitment = (request.GET.get("commitment") or "").strip()
+    subject = (request.GET.get("subject") or "").strip()
+    shown = measure_evidence(
+        version=version, period=period, commitment_key=commitment, subject=subject, now=timezone.now()
+    )
+    if shown is None:
+        context["error"] = _("No figure for commitment %(commitment)s and %(subject)s in %(period)s.") % {
+            "commitment": commitment or "—",
+            "subject": subject or "—",
+            "period": period,
+        }
+        return render(request, "leadpact/measure_evidence.html", context, status=404)
+    context["result"], context["buckets"] = shown
+    return render(request, "leadpact/measure_evidence.html", context)
+
+
+@login_required
+def accountability(request: HttpRequest) -> HttpResponse:
+    """Everyone in the agreement's parties, each linking to their map."""
+    context: dict[str, Any] = {}
+    found = _version_period(request, context)
+    if isinstance(found, int):
+        return render(request, "leadpact/accountability.html", context, status=found)
+    version, _period = found
+    context["people"] = accountability_people(version=version)
+    return render(request, "leadpact/accountability.html", context)
+
+
+@login_required
+def accountability_person(request: HttpRequest, pk: int) -> HttpResponse:
+    """One person's map: what they own, what they depend on, who feeds whom."""
+    context: dict[str, Any] = {}
+    found = _version_period(request, context)
+    if isinstance(found, int):
+        return render(request, "leadpact/accountability_person.html", context, status=found)
+    version, period = found
+    person = Person.objects.filter(pk=pk, team__in=version.parties.all()).select_related("team").first()
+    if person is None:
+        context["error"] = _("No person %(pk)s in this agreement's teams.") % {"pk": pk}
+        return render(request, "leadpact/accountability_person.html", context, status=404)
+    context["map"] = accountability_map(person=person, version=version, period=period)
+    return render(request, "leadpact/accountability_person.html", context)
