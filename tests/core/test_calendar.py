@@ -681,3 +681,33 @@ def test_golden_dutch_year_with_lunch_and_overrides():
     if os.environ.get("LEADPACT_UPDATE_SNAPSHOTS") == "1":
         path.write_text(text)
     assert text == path.read_text()
+
+
+class TestClosedForGood:
+    """A person who left: leave to the end of time. Deadlines past it are a clear error, not an overflow."""
+
+    @staticmethod
+    def left() -> BusinessCalendar:
+        team = BusinessCalendar.from_spec(
+            {"timezone": "Europe/Amsterdam", "hours": {"mon-fri": ["09:00-17:00"]}}
+        )
+        return team.narrowed(leave=[(date(2026, 6, 1), date(9999, 1, 1))])
+
+    def test_time_before_leaving_still_counts(self):
+        cal = self.left()
+        start = datetime(2026, 5, 29, 14, tzinfo=UTC)  # Friday 16:00 in Amsterdam
+        assert cal.add(start, timedelta(minutes=30)) == datetime(2026, 5, 29, 16, 30, tzinfo=cal.timezone)
+        assert cal.elapsed(datetime(2026, 5, 25, tzinfo=UTC), datetime(2027, 5, 1, tzinfo=UTC)) == timedelta(
+            hours=40
+        )
+
+    def test_no_business_time_after_leaving_is_named(self):
+        cal = self.left()
+        after = datetime(2026, 7, 1, 10, tzinfo=UTC)
+        with pytest.raises(NoBusinessTimeError, match="no business time from 2026-06-01 on"):
+            cal.next_open(after)
+        with pytest.raises(NoBusinessTimeError, match="2026-06-01"):
+            cal.add(after, timedelta(hours=1))
+        starts = np.array(["2026-07-01T10:00"], dtype="datetime64[us]")
+        with pytest.raises(NoBusinessTimeError, match="2026-06-01"):
+            cal.add_many(starts, np.array([3_600_000_000], dtype="timedelta64[us]"))

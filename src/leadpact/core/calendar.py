@@ -74,6 +74,8 @@ __all__ = [
 
 _FIRST_DAY: Final = date(1, 1, 8)
 _END_DAY: Final = date(9999, 12, 24)
+#: A closed range ending on or after this date is taken as closed for good (e.g. leave after leaving).
+_FOREVER: Final = date(9998, 1, 1)
 _NAT: Final = np.iinfo(np.int64).min
 _FINE_UNITS: Final = frozenset({"ns", "ps", "fs", "as"})
 _NEAR_DAYS: Final = 3 * 366  # a request this close to a table (or within its span) extends it
@@ -162,25 +164,29 @@ class BusinessCalendar:
     datetimes in the calendar's zone; a naive datetime raises :class:`NaiveDatetimeError`.
     """
 
-    __slots__ = ("_horizon", "_spec", "_state", "_weekly", "_zone")
+    __slots__ = ("_closed_from", "_horizon", "_spec", "_state", "_weekly", "_zone")
 
     _spec: CalendarSpec
     _zone: ZoneInfo
     _state: _State
     _weekly: tuple[tuple[Window, ...], ...]
     _horizon: tuple[date, date] | None
+    _closed_from: date | None
 
     def __init__(self, spec: CalendarSpec) -> None:
         """Use :meth:`from_spec`; this takes the already normalised spec."""
         weekly = spec.hours if spec.within is None else intersect_weeks(spec.hours, spec.within)
         overrides = [*spec.closed, *((day, day) for day, _ in spec.open), *spec.leave]
         horizon = (min(r[0] for r in overrides), max(r[1] for r in overrides)) if overrides else None
+        # a closed or leave range that runs to the end of time (a person who left): nothing opens after it
+        closed_from = min((r[0] for r in (*spec.closed, *spec.leave) if r[1] >= _FOREVER), default=None)
         for name, value in (
             ("_spec", spec),
             ("_zone", ZoneInfo(spec.timezone)),
             ("_state", _shared_state(spec)),
             ("_weekly", weekly),
             ("_horizon", horizon),
+            ("_closed_from", closed_from),
         ):
             object.__setattr__(self, name, value)
 
@@ -456,6 +462,10 @@ class BusinessCalendar:
     def _grow_forward(self, table: Table) -> Table:
         if table.end >= _END_DAY:
             raise NoBusinessTimeError("no business time left before the year 9999")
+        if self._closed_from is not None and table.end > self._closed_from:
+            raise NoBusinessTimeError(
+                f"the calendar has no business time from {self._closed_from.isoformat()} on"
+            )
         if not any(self._weekly) and (self._horizon is None or table.end > self._horizon[1]):
             raise NoBusinessTimeError(
                 "the calendar has no business time after this instant (no weekly hours)"
