@@ -181,3 +181,16 @@ def test_worker_once(scene, smtp):
     event(org, "w", "contact_attempt", local(2026, 10, 6, 10, 52), human=True)
     call_command("worker", "--once", "--now", local(2026, 10, 6, 11).isoformat(), stdout=StringIO())
     assert clock(lead).state == "met" and len(smtp.messages) == 1
+
+
+def test_a_breach_long_past_when_first_seen_pages_nobody(scene):
+    """Importing old data or a first worker run: old breaches show on the scorecard, not in inboxes."""
+    org = scene.agreement.organization
+    old = add_lead(org, "old", events=[("handed_over", local(2026, 10, 1, 10), {})])
+    fresh = add_lead(org, "fresh", events=[("handed_over", local(2026, 10, 6, 10), {})])
+    clocks_update(now=local(2026, 10, 6, 10, 50))
+    assert clock(old).state == "breached"
+    # the old lead's 1-hour and 1-day clocks ran out days ago: no page; its 24-hour clock ran out this
+    # morning (due 10:00 today): that one is news, and so is the fresh lead's 80%
+    paged = set(Alert.objects.values_list("lead_id", "commitment_key"))
+    assert paged == {(fresh.pk, "first-attempt-high-intent"), (old.pk, "first-attempt-standard")}

@@ -52,6 +52,10 @@ class DeliveryReport:
     interrupted: int
 
 
+#: A clock first seen this long after its deadline raises no alert (see :func:`alerts_queue`).
+HISTORY_AFTER = dt.timedelta(days=1)
+
+
 def _threshold_text(t: Decimal) -> str:
     return format(t.normalize(), "f")
 
@@ -72,7 +76,11 @@ def alerts_queue(
     f = clock_pass.frame
     level = f.level.astype(np.int64)
     open_ = np.isnat(f.stopped_at)
-    rows = np.flatnonzero(open_ & (level > np.maximum(previous_level, 0)))
+    # a clock seen for the first time whose deadline passed more than a day ago is history (an import
+    # of old data, a first worker run): it shows on the scorecard, but nobody is paged for it now
+    stale_before = np.datetime64(int((now - HISTORY_AFTER).timestamp() * 1_000_000), "us")
+    history = (previous_level < 0) & (f.due_at < stale_before)
+    rows = np.flatnonzero(open_ & ~history & (level > np.maximum(previous_level, 0)))
     if rows.shape[0] == 0:
         return 0
     doc = agreement_version_document(version)
