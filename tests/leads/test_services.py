@@ -4,17 +4,28 @@ order, handoff checks against the agreement version in force."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import itertools
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadpact.agreements.services import agreement_import
 from leadpact.leads._state import EventFact, derive_state
 from leadpact.leads._store import event_data
-from leadpact.leads.models import AppendOnlyError, HandoffCheck, Lead, LeadEvent, LeadSource, LeadState
+from leadpact.leads.models import (
+    AppendOnlyError,
+    HandoffCheck,
+    Lead,
+    LeadEvent,
+    LeadSource,
+    LeadState,
+    digest_of_key,
+)
 from leadpact.leads.selectors import lead_detail, leads_handoff_status
 from leadpact.leads.services import leads_refresh_state, leads_store
 from leadpact.organization.models import Person, Team
@@ -152,6 +163,33 @@ class TestState:
             transaction.set_rollback(True)
         assert got == rebuilt == in_order
 
+    # the stored state is carried forward when a batch's events all come after it, else folded again
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        st.lists(st.integers(min_value=1, max_value=len(LIFE) - 1), min_size=1, max_size=4, unique=True),
+        st.integers(min_value=0, max_value=len(LIFE) - 1),
+    )
+    def test_batches_in_time_order_or_with_a_late_event_give_the_folded_state(self, db, cuts, late):
+        ordered = sorted(LIFE, key=lambda e: e.occurred_at)
+        straggler = ordered.pop(late)  # arrives last: usually earlier than what is stored by then
+        bounds = [0, *sorted(cuts), len(ordered)]
+        with transaction.atomic():
+            organization = make_organization("incr")
+            leads_store(organization=organization, leads=[lead()], events=LIFE)
+            in_order = LeadState.objects.values().get()
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            organization = make_organization("incr")
+            leads_store(organization=organization, leads=[lead()])
+            for start, end in itertools.pairwise(bounds):
+                leads_store(organization=organization, events=ordered[start:end])
+            leads_store(organization=organization, events=[straggler])
+            leads_store(organization=organization, events=[straggler])  # a replay changes nothing
+            got = LeadState.objects.values().get()
+            transaction.set_rollback(True)
+        del got["lead_id"], in_order["lead_id"]
+        assert got == in_order
+
 
 SMALL = (Path(__file__).parents[1] / "agreements" / "small.yaml").read_text(encoding="utf-8")
 HANDOFF = """  - key: handoff
@@ -221,3 +259,34 @@ class TestHandoffCheck:
         for _ in range(2):
             leads_store(organization=organization, leads=[lead()], events=[event("handed_over", at=NOW + H)])
         assert HandoffCheck.objects.count() == 1
+
+
+class TestKeyDigest:
+    def test_stored_events_carry_the_digest_of_their_key_and_the_migration_fills_it(self, organization):
+        leads_store(organization=organization, leads=[lead()], events=LIFE[:4])
+        stored = list(LeadEvent.objects.values_list("idempotency_key", "key_digest"))
+        assert len(stored) == 4
+        assert all(bytes(d) == digest_of_key(k) and len(bytes(d)) == 16 for k, d in stored)
+        table = connection.ops.quote_name(LeadEvent._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET key_digest = NULL")
+        fill = importlib.import_module("leadpact.leads.migrations.0003_fill_key_digest").fill
+        fill(None, SimpleNamespace(connection=connection))
+        assert sorted(LeadEvent.objects.values_list("idempotency_key", "key_digest")) == sorted(stored)
+
+    def test_an_event_saved_one_by_one_gets_its_digest_and_dedupes_with_the_store(self, organization):
+        leads_store(organization=organization, leads=[lead()])
+        one = event("accepted")
+        saved = LeadEvent(
+            organization=organization,
+            lead=Lead.objects.get(),
+            kind="accepted",
+            occurred_at=one.occurred_at,
+            recorded_at=T0,
+            source="api",
+            idempotency_key=one.idempotency_key,
+        )
+        saved.save()
+        assert bytes(saved.key_digest) == digest_of_key(one.idempotency_key)
+        outcome = leads_store(organization=organization, events=[one])
+        assert outcome.events_created == [False] and outcome.event_ids == [saved.pk]

@@ -5,10 +5,10 @@ The Django ``leads`` app stores these; nothing here knows about the database.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from hashlib import sha256
 from typing import Any
 
 from leadpact.core.events import EVENT_KINDS as _EVENT_KINDS
@@ -150,24 +150,25 @@ class EventRecord:
         The actor and ``source_ref`` are left out, so the same fact delivered twice (a webhook retry,
         the same file imported again) gets the same key.
         """
-        instant = self.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        parts = [
-            self.source,
-            self.external_id,
-            self.kind,
-            instant,
-            self.channel,
-            "" if self.human is None else str(self.human),
-            self.reason_code,
-            self.reason,
-            "" if self.amount is None else format(self.amount.normalize(), "f"),
-            self.currency,
-        ]
-        for k in sorted(self.data):
-            parts.append(k)
-            parts.append(self.data[k])
+        at = self.occurred_at.astimezone(UTC)
+        if at.year >= 1000:  # isoformat is ~3x faster than strftime and the same from year 1000 on
+            instant = at.isoformat(timespec="microseconds")[:-6] + "Z"
+        else:
+            instant = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        source, external_id, kind = self.source, self.external_id, self.kind
+        channel, reason_code, reason, currency = self.channel, self.reason_code, self.reason, self.currency
+        human = "" if self.human is None else str(self.human)
+        amount = "" if self.amount is None else format(self.amount.normalize(), "f")
         # each part length-prefixed, so no choice of values can shift a boundary between fields
-        return hashlib.sha256("".join(f"{len(p)}:{p}" for p in parts).encode()).hexdigest()
+        text = (
+            f"{len(source)}:{source}{len(external_id)}:{external_id}{len(kind)}:{kind}{len(instant)}:{instant}"
+            f"{len(channel)}:{channel}{len(human)}:{human}{len(reason_code)}:{reason_code}"
+            f"{len(reason)}:{reason}{len(amount)}:{amount}{len(currency)}:{currency}"
+        )
+        if self.data:
+            data = self.data
+            text += "".join(f"{len(k)}:{k}{len(data[k])}:{data[k]}" for k in sorted(data))
+        return sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,11 @@ from leadpact.agreements.models import Agreement, AgreementVersion, Commitment, 
 from leadpact.agreements.selectors import agreement_version_at, version_effective_until
 from leadpact.core.agreement import FieldCheck
 from leadpact.core.rules import Rule, RuleError
+from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent
 from leadpact.organization.models import Organization
 
-__all__ = ["HandoffChecker", "lead_rule_fields"]
+__all__ = ["Handoff", "HandoffChecker", "lead_rule_fields"]
 
 _TEXT = ("name", "email", "phone", "company", "country", "source", "campaign", "job_title", "industry",
          "company_size", "trigger")  # fmt: skip
@@ -33,6 +34,15 @@ def lead_rule_fields(lead: Lead) -> dict[str, Any]:
     out["recent_touches"] = lead.recent_touches
     out["extra"] = dict(lead.extra or {})
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A stored ``handed_over`` event, as much of it as a check needs."""
+
+    pk: int
+    lead_id: int
+    occurred_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,37 +117,67 @@ class HandoffChecker:
             self._terms[version.pk] = _Terms(definition, rule, tuple(checks))
         return self._terms[version.pk]
 
-    def check(self, events: Sequence[LeadEvent], *, now: dt.datetime) -> list[HandoffCheck]:
-        """Store a check per handoff event and agreement version in force at its ``occurred_at``."""
+    def check(self, events: Sequence[LeadEvent | Handoff], *, now: dt.datetime) -> int:
+        """Store a check per handoff event and agreement version in force at its ``occurred_at``; returns
+        the number of checks made (one already stored for the event and version is kept)."""
         if not self.agreements or not events:
-            return []
-        leads = Lead.objects.in_bulk(sorted({e.lead_id for e in events}))
-        rows: list[HandoffCheck] = []
+            return 0
+        ids = sorted({e.lead_id for e in events})
+        leads: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), 900):  # plain values, not model instances: a million handoffs
+            for row in Lead.objects.filter(pk__in=ids[start : start + 900]).values("id", *_RULE_COLUMNS):
+                leads[row["id"]] = _rule_values(row)
+        adapt_datetime = datetime_adapter()
+        checked_at = adapt_datetime(now)
+        rows: list[tuple[Any, ...]] = []
         for event in events:
-            lead = leads[event.lead_id]
-            values = lead_rule_fields(lead)
+            values = leads[event.lead_id]
             for agreement in self.agreements:
                 version = self.version_at(agreement, event.occurred_at)
                 if version is None:
                     continue
                 terms = self.terms(version)
                 if terms.rule is not None:
-                    result = terms.rule.check(values)
+                    result = terms.rule.check(values)  # one evaluation when met; clauses only if not
                     met, failed = result.met, list(result.failed)
                 else:
                     met, failed = True, []
                 missing = [c.field for c in terms.fields if not c.passes(values)]
                 rows.append(
-                    HandoffCheck(
-                        lead_id=lead.pk,
-                        event_id=event.pk,
-                        agreement_version=version,
-                        definition_version=terms.definition,
-                        met=met,
-                        failed=failed,
-                        missing_fields=missing,
-                        checked_at=now,
+                    (
+                        event.lead_id,
+                        event.pk,
+                        version.pk,
+                        terms.definition.pk if terms.definition is not None else None,
+                        met,
+                        adapt_json(failed),
+                        adapt_json(missing),
+                        checked_at,
                     )
                 )
-        HandoffCheck.objects.bulk_create(rows, ignore_conflicts=True)
-        return rows
+        if rows:
+            pks = allocate_ids(HandoffCheck, len(rows))
+            insert_rows(
+                HandoffCheck,
+                _CHECK_COLUMNS,
+                [(pk, *row) for pk, row in zip(pks, rows, strict=True)],
+                conflict="ON CONFLICT DO NOTHING",
+            )
+        return len(rows)
+
+
+_RULE_COLUMNS = (*_TEXT, "score", "consent", "recent_touches", "extra")
+_CHECK_COLUMNS = (
+    "id", "lead_id", "event_id", "agreement_version_id", "definition_version_id", "met", "failed",
+    "missing_fields", "checked_at",
+)  # fmt: skip
+
+
+def _rule_values(row: dict[str, Any]) -> dict[str, Any]:
+    """:func:`lead_rule_fields` of a lead's ``values()`` row."""
+    out: dict[str, Any] = {name: (row[name] or None) for name in _TEXT}
+    out["score"] = row["score"]
+    out["consent"] = row["consent"]
+    out["recent_touches"] = row["recent_touches"]
+    out["extra"] = dict(row["extra"] or {})
+    return out

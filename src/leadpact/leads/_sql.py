@@ -31,7 +31,8 @@ def adapt_datetime(value: dt.datetime | None) -> Any:
 def _sqlite_datetime(value: dt.datetime | None) -> Any:
     if value is None:
         return None
-    return str(value.astimezone(_UTC).replace(tzinfo=None))
+    # str() of the naive UTC value, as Django writes it: isoformat with a space, less the "+00:00"
+    return value.astimezone(_UTC).isoformat(" ")[:-6]
 
 
 def _same(value: dt.datetime | None) -> Any:
@@ -39,8 +40,24 @@ def _same(value: dt.datetime | None) -> Any:
 
 
 def datetime_adapter() -> Any:
-    """:func:`adapt_datetime` for the current database, looked up once (for per-row loops)."""
-    return _sqlite_datetime if connection.vendor == "sqlite" else _same
+    """:func:`adapt_datetime` for the current database, looked up once (for per-row loops).
+
+    On SQLite it remembers the text of each instant it adapted (a lead's creation, its events and its
+    state share instants), so keep one per batch, not for ever.
+    """
+    if connection.vendor != "sqlite":
+        return _same
+    memo: dict[dt.datetime, str] = {}
+
+    def adapt(value: dt.datetime | None) -> Any:
+        if value is None:
+            return None
+        text = memo.get(value)  # equal aware datetimes are the same instant, so the same UTC text
+        if text is None:
+            text = memo[value] = value.astimezone(_UTC).isoformat(" ")[:-6]
+        return text
+
+    return adapt
 
 
 def tune_for_bulk() -> None:
@@ -52,7 +69,13 @@ def tune_for_bulk() -> None:
 
 def adapt_json(value: Any) -> str:
     """A JSON column's value: the text (what Django's JSONField writes on both SQLite and PostgreSQL)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if value == _NOTHING and type(value) is dict:  # most events and leads carry no extra values
+        return "{}"
+    return _dumps(value)
+
+
+_NOTHING: dict[str, Any] = {}
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def allocate_ids(model: type[Model], count: int) -> list[int]:

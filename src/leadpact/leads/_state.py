@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["KIND_ORDER", "STAGE_OF", "EventFact", "StateValues", "derive_state", "event_sort_key"]
+__all__ = [
+    "KIND_ORDER",
+    "STAGE_OF",
+    "EventFact",
+    "StateValues",
+    "apply_events",
+    "derive_state",
+    "event_sort_key",
+]
 
 #: Tie-break for events at the same instant: the order things happen in a lead's life.
 KIND_ORDER: dict[str, int] = {
@@ -100,7 +108,15 @@ def event_sort_key(event: EventFact) -> tuple[datetime, int, str]:
 
 def derive_state(events: Iterable[EventFact]) -> StateValues:
     """Fold a lead's events (in any order) into its state."""
-    state = StateValues()
+    return apply_events(StateValues(), events)
+
+
+def apply_events(state: StateValues, events: Iterable[EventFact]) -> StateValues:
+    """Fold ``events`` (in any order) into ``state`` (changed in place and returned).
+
+    Only the same as :func:`derive_state` over all the events when every new event sorts after every
+    event ``state`` came from (e.g. each ``occurred_at`` later than ``state.last_event_at``).
+    """
     for e in sorted(events, key=event_sort_key):
         state.events += 1
         state.last_event_at = e.occurred_at

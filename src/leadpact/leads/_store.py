@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import connection
-from django.db.models import Q
 
 from leadpact.connectors.records import LEAD_FIELDS, EventRecord, LeadRecord
-from leadpact.leads._handoff import HandoffChecker
+from leadpact.leads._handoff import Handoff, HandoffChecker
 from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
-from leadpact.leads._state import EventFact, StateValues, derive_state
-from leadpact.leads.models import Lead, LeadEvent, LeadSource, LeadState
+from leadpact.leads._state import EventFact, StateValues, apply_events, derive_state
+from leadpact.leads.models import Lead, LeadEvent, LeadSource, LeadState, digest_of_key
 from leadpact.organization.models import Organization, Person
 
 __all__ = ["BatchOutcome", "ItemProblem", "PeopleIndex", "store_batch"]
@@ -27,10 +26,12 @@ __all__ = ["BatchOutcome", "ItemProblem", "PeopleIndex", "store_batch"]
 _CHUNK = 900  # SQLite's default limit of bound parameters is 999 on old builds
 _FIELDS = tuple(f for f in LEAD_FIELDS if f not in ("first_name", "last_name"))
 _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(StateValues) if f.name != "created_at")
-_STATE_COLUMNS = tuple("owner_id" if f == "owner_id" else f for f in _STATE_FIELDS)
-_STATE_DATES = frozenset(
-    f.name for f in dataclasses.fields(StateValues) if "datetime" in str(f.type) and f.name != "created_at"
-)
+_STATE_COLUMNS = _STATE_FIELDS
+assert _STATE_FIELDS == (  # _save_states writes them in this order
+    "stage", "owner_id", "owner_label", "handed_over_at", "handoffs", "decision", "decided_at", "reason_code",
+    "first_attempt_at", "first_human_attempt_at", "attempts", "human_attempts", "outcome", "closed_at",
+    "amount", "recycled", "events", "last_event_at",
+)  # fmt: skip
 _TEXT_FIELDS = ("name", "email", "phone", "company", "country", "source", "campaign", "job_title", "industry",
                 "company_size", "trigger")  # fmt: skip
 _LEAD_COLUMNS = (
@@ -39,7 +40,7 @@ _LEAD_COLUMNS = (
 )  # fmt: skip
 _EVENT_COLUMNS = (
     "id", "organization_id", "lead_id", "kind", "occurred_at", "recorded_at", "actor_id", "actor_label",
-    "source", "idempotency_key", "data",
+    "source", "idempotency_key", "key_digest", "data",
 )  # fmt: skip
 _NO_OWNERS: dict[str, int] = {}
 _EMPTY: dict[str, str] = {}
@@ -138,13 +139,37 @@ def _existing_leads(organization: Organization, keys: set[tuple[str, str]]) -> d
     for source, external_id in keys:
         by_source.setdefault(source, []).append(external_id)
     found: dict[tuple[str, str], int] = {}
-    for source, ids in by_source.items():
-        for chunk in _chunks(ids):
-            rows = LeadSource.objects.filter(
-                organization=organization, source=source, external_id__in=chunk
-            ).values_list("external_id", "lead_id")
-            for external_id, lead_id in rows:
-                found[(source, external_id)] = lead_id
+    table = connection.ops.quote_name(LeadSource._meta.db_table)
+    with connection.cursor() as cursor:  # raw SQL: the ORM's per-query overhead showed in the profile
+        for source, ids in by_source.items():
+            for chunk in _chunks(ids):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT external_id, lead_id FROM {table} WHERE organization_id = %s AND source = %s "  # noqa: S608
+                    f"AND external_id IN ({marks})",
+                    [organization.pk, source, *chunk],
+                )
+                for external_id, lead_id in cursor.fetchall():
+                    found[(source, external_id)] = lead_id
+    return found
+
+
+def _existing_events(organization: Organization, keys: Sequence[str]) -> dict[str, int]:
+    """The stored events' ids by idempotency key, for those of ``keys`` stored already (by key digest)."""
+    found: dict[str, int] = {}
+    table = connection.ops.quote_name(LeadEvent._meta.db_table)
+    by_digest = {digest_of_key(k): k for k in keys}
+    digests = list(by_digest)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(digests):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT key_digest, id FROM {table} WHERE organization_id = %s "  # noqa: S608
+                f"AND key_digest IN ({marks})",
+                [organization.pk, *chunk],
+            )
+            for digest, pk in cursor.fetchall():
+                found[by_digest[bytes(digest)]] = pk
     return found
 
 
@@ -260,13 +285,7 @@ def store_batch(
         # an event of a lead made in this batch cannot be stored already, unless the sender chose its key
         if target is not None and (target not in new_ids or chosen):
             maybe_stored.append(ekey)
-    existing: dict[str, int] = {}
-    for chunk in _chunks(list(dict.fromkeys(maybe_stored))):
-        existing.update(
-            LeadEvent.objects.filter(organization=organization, idempotency_key__in=chunk).values_list(
-                "idempotency_key", "pk"
-            )
-        )
+    existing = _existing_events(organization, list(dict.fromkeys(maybe_stored)))
     fresh: dict[str, _NewEvent] = {}
     facts: dict[int, list[EventFact]] = {}
     for index, (ev, key, lead_id) in enumerate(keyed):
@@ -286,6 +305,7 @@ def store_batch(
         fresh[key] = _NewEvent(lead_id, ev, actor_id, data)
         if lead_id in new_ids:
             facts.setdefault(lead_id, []).append(EventFact(ev.kind, ev.occurred_at, key, actor_id, data))
+    written = 0
     if fresh:
         event_ids = allocate_ids(LeadEvent, len(fresh))
         org_id = organization.pk
@@ -297,19 +317,13 @@ def store_batch(
             event_rows.append(
                 (
                     pk, org_id, item.lead_id, r.kind, adapt_datetime(r.occurred_at), stamp, item.actor_id,
-                    r.actor[:200], r.source, key, adapt_json(item.data),
+                    r.actor[:200], r.source, key, digest_of_key(key), adapt_json(item.data),
                 )
             )  # fmt: skip
         written = insert_rows(LeadEvent, _EVENT_COLUMNS, event_rows, conflict="ON CONFLICT DO NOTHING")
         if written != len(event_rows):  # another writer stored some of them first: name the stored rows
-            for chunk in _chunks(list(fresh)):
-                stored = dict(
-                    LeadEvent.objects.filter(
-                        organization=organization, idempotency_key__in=chunk
-                    ).values_list("idempotency_key", "pk")
-                )
-                for stored_key, stored_pk in stored.items():
-                    fresh[stored_key].pk = stored_pk
+            for stored_key, stored_pk in _existing_events(organization, list(fresh)).items():
+                fresh[stored_key].pk = stored_pk
     problem_events = {p.index for p in out.problems if p.what == "event"}
     for index, (_, key, _lead) in enumerate(keyed):
         if index in problem_events:
@@ -326,32 +340,37 @@ def store_batch(
             existing[key] = new_pk  # a repeat later in the batch is not new
 
     # --- state -------------------------------------------------------------------------------------------
-    touched = {item.lead_id for item in fresh.values()} | new_ids
     states: dict[int, StateValues] = {}
-    for lead_id in new_ids:
-        states[lead_id] = derive_state(facts.get(lead_id, ()))
-    old_touched = sorted(touched - new_ids)
-    if old_touched:
-        gathered: dict[int, list[EventFact]] = {pk: [] for pk in old_touched}
-        for chunk in _chunks(old_touched):
-            stored_events = LeadEvent.objects.filter(lead_id__in=chunk).values_list(
-                "lead_id", "kind", "occurred_at", "idempotency_key", "actor_id", "data"
+    for new_id in new_ids:
+        states[new_id] = derive_state(facts.get(new_id, ()))
+    arrivals: dict[int, list[EventFact]] = {}
+    for key, item in fresh.items():
+        if item.lead_id not in new_ids:
+            r = item.record
+            arrivals.setdefault(item.lead_id, []).append(
+                EventFact(r.kind, r.occurred_at, key, item.actor_id, item.data)
             )
-            for ev_lead, kind, occurred_at, ev_key, ev_actor, ev_data in stored_events:
-                gathered[ev_lead].append(EventFact(kind, occurred_at, ev_key, ev_actor, ev_data or {}))
-        for lead_id, lead_facts in gathered.items():
-            states[lead_id] = derive_state(lead_facts)
+    if arrivals:
+        # another writer stored some of these events first: its state has them, so rebuild from the log
+        cached = _load_states(sorted(arrivals)) if written == len(fresh) else {}
+        rebuild: list[int] = []
+        for state_lead, arrived in arrivals.items():
+            state = cached.get(state_lead)
+            last = state.last_event_at if state is not None else None
+            if state is not None and last is not None and all(f.occurred_at > last for f in arrived):
+                states[state_lead] = apply_events(state, arrived)  # every new event after the stored ones
+            else:
+                rebuild.append(state_lead)  # an out-of-order arrival: fold the whole log again
+        states.update(_derive_from_log(rebuild))
     if states:
-        _save_states(states)
+        _save_states(states, adapt_datetime)
 
     # --- handoff checks ----------------------------------------------------------------------------------
     if checker.active:
         handoffs = [
-            LeadEvent(
-                pk=item.pk, lead_id=item.lead_id, kind=item.record.kind, occurred_at=item.record.occurred_at
-            )
+            Handoff(item.pk, item.lead_id, item.record.occurred_at)
             for item in fresh.values()
-            if item.record.kind == "handed_over"
+            if item.record.kind == "handed_over" and item.pk is not None
         ]
         if handoffs:
             checker.check(handoffs, now=now)
@@ -388,16 +407,47 @@ def _update_leads(
         Lead.objects.bulk_update(changed, [*sorted(names), "updated_at"], batch_size=200)
 
 
-def _save_states(states: dict[int, StateValues]) -> None:
-    dates = _STATE_DATES
-    adapt_datetime = datetime_adapter()
+def _load_states(lead_ids: list[int]) -> dict[int, StateValues]:
+    """The cached states of these leads, locked until the commit (PostgreSQL; SQLite has one writer)."""
+    out: dict[int, StateValues] = {}
+    for chunk in _chunks(lead_ids):
+        rows = (
+            LeadState.objects.select_for_update()
+            .filter(lead_id__in=chunk)
+            .order_by()
+            .values_list("lead_id", *_STATE_FIELDS)
+        )
+        for row in rows:
+            out[row[0]] = StateValues(**dict(zip(_STATE_FIELDS, row[1:], strict=True)))
+    return out
+
+
+def _derive_from_log(lead_ids: Iterable[int]) -> dict[int, StateValues]:
+    """The states of these leads folded from every stored event."""
+    ids = sorted(set(lead_ids))
+    gathered: dict[int, list[EventFact]] = {pk: [] for pk in ids}
+    for chunk in _chunks(ids):
+        rows = (
+            LeadEvent.objects.filter(lead_id__in=chunk)
+            .order_by()
+            .values_list("lead_id", "kind", "occurred_at", "idempotency_key", "actor_id", "data")
+        )
+        for lead_id, kind, occurred_at, key, actor_id, data in rows:
+            gathered[lead_id].append(EventFact(kind, occurred_at, key, actor_id, data or _EMPTY))
+    return {pk: derive_state(f) for pk, f in gathered.items()}
+
+
+def _save_states(states: dict[int, StateValues], adapt_datetime: Any = None) -> None:
+    a = adapt_datetime or datetime_adapter()
+    # the order of _STATE_COLUMNS (checked where they are defined)
     rows = [
         (
-            lead_id,
-            *[adapt_datetime(getattr(v, n)) if n in dates else getattr(v, n) for n in _STATE_FIELDS],
+            lead_id, v.stage, v.owner_id, v.owner_label, a(v.handed_over_at), v.handoffs, v.decision,
+            a(v.decided_at), v.reason_code, a(v.first_attempt_at), a(v.first_human_attempt_at), v.attempts,
+            v.human_attempts, v.outcome, a(v.closed_at), v.amount, v.recycled, v.events, a(v.last_event_at),
         )
         for lead_id, v in states.items()
-    ]
+    ]  # fmt: skip
     quote = connection.ops.quote_name
     update = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _STATE_COLUMNS)
     insert_rows(
@@ -410,13 +460,6 @@ def _save_states(states: dict[int, StateValues]) -> None:
 
 def leads_refresh_state(lead_ids: Iterable[int]) -> None:
     """Rebuild the state cache of these leads from their events."""
-    ids = sorted(set(lead_ids))
-    gathered: dict[int, list[EventFact]] = {pk: [] for pk in ids}
-    for chunk in _chunks(ids):
-        rows = LeadEvent.objects.filter(Q(lead_id__in=chunk)).values_list(
-            "lead_id", "kind", "occurred_at", "idempotency_key", "actor_id", "data"
-        )
-        for lead_id, kind, occurred_at, key, actor_id, data in rows:
-            gathered[lead_id].append(EventFact(kind, occurred_at, key, actor_id, data or {}))
-    if gathered:
-        _save_states({pk: derive_state(f) for pk, f in gathered.items()})
+    states = _derive_from_log(lead_ids)
+    if states:
+        _save_states(states)

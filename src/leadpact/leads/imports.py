@@ -1,6 +1,6 @@
 """Import a CRM export file: whole batches or nothing, resumable, every refused row reported.
 
-Rows are stored in batches (default 2,000 rows), each in one transaction together with the job's
+Rows are stored in batches (default 10,000 rows), each in one transaction together with the job's
 counters and its ``last_committed_row``; a killed process leaves the job ``running`` with every batch
 before the kill whole and nothing of the batch it was writing. ``lead_import(..., resume=True)`` on the
 same file (same fingerprint) continues after the last committed row. A completed file imported again adds
@@ -142,7 +142,7 @@ def lead_import(
     dayfirst: bool | None = None,
     tz: str | None = None,
     resume: bool = False,
-    batch_size: int = 2000,
+    batch_size: int = 10000,
     clock: Clock = timezone.now,
     on_batch: Callable[[ImportJob], None] | None = None,
 ) -> ImportOutcome:

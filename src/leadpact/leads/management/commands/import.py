@@ -59,7 +59,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--report", type=Path, metavar="CSV", help="write the problems to this CSV file")
         parser.add_argument("--organization", metavar="KEY", help="default: the only organisation")
-        parser.add_argument("--batch-size", type=int, default=2000, help="rows per transaction")
+        parser.add_argument("--batch-size", type=int, default=10000, help="rows per transaction")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
