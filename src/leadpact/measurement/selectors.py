@@ -241,15 +241,6 @@ def version_period_targets(
     return result
 
 
-def today_in(version: AgreementVersion) -> dt.date:
-    """Today's date in the agreement's organisation's time zone."""
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
-    return timezone.now().astimezone(ZoneInfo(version.agreement.organization.timezone)).date()
-
-
 # --- measurement pages --------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from leadpact.agreements.selectors import agreement_active_version, agreement_ve
 from leadpact.core.periods import Period, PeriodError
 from leadpact.organization.models import Organization
 
-__all__ = ["VersionNotFound", "version_for_period"]
+__all__ = ["VersionNotFound", "period_or_this_month", "version_for_period"]
 
 
 class VersionNotFound(LookupError):  # noqa: N818 - a lookup that finds nothing, said in words
@@ -58,3 +58,12 @@ def version_for_period(
             "(leadpact agreement propose/sign/activate)"
         )
     return version
+
+
+def period_or_this_month(text: str | None, version: AgreementVersion) -> Period:
+    """The period ``text`` names (``2026-10``, ``2026-Q4``, ``2026-W41``…), or this month in the
+    organisation's time zone; raises :class:`PeriodError` for text that names no period."""
+    if text:
+        return Period.parse(text)
+    today = timezone.now().astimezone(ZoneInfo(version.agreement.organization.timezone)).date()
+    return Period.containing("month", today)

@@ -13,9 +13,9 @@ from leadpact.agreements.selectors import agreement_active_version, agreement_ve
 from leadpact.agreements.services import agreement_version_document, agreement_versions_diff
 from leadpact.audit.selectors import audit_trail
 from leadpact.core.explain import Lang
-from leadpact.core.periods import Period, PeriodError
-from leadpact.measurement.selectors import commitment_targets, today_in
-from leadpact.measurement.versions import VersionNotFound, version_for_period
+from leadpact.core.periods import PeriodError
+from leadpact.measurement.selectors import commitment_targets
+from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
 
 
 @login_required
@@ -93,7 +93,7 @@ def targets(request: HttpRequest) -> HttpResponse:
         context["error"] = str(error)
         return render(request, "leadpact/targets.html", context, status=200)
     try:
-        period = Period.parse(wanted) if wanted else Period.containing("month", today_in(version))
+        period = period_or_this_month(wanted, version)
     except PeriodError as error:
         context["error"] = _("Period: %(reason)s") % {"reason": error}
         return render(request, "leadpact/targets.html", context, status=400)

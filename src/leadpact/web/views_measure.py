@@ -14,8 +14,8 @@ from leadpact.agreements.models import AgreementVersion
 from leadpact.core.periods import Period, PeriodError
 from leadpact.measurement.accountability import accountability_map, accountability_people
 from leadpact.measurement.measure import MeasureResult, measure
-from leadpact.measurement.selectors import measure_evidence, today_in
-from leadpact.measurement.versions import VersionNotFound, version_for_period
+from leadpact.measurement.selectors import measure_evidence
+from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
 from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person
 
@@ -36,7 +36,7 @@ def _version_period(request: HttpRequest, context: dict[str, Any]) -> tuple[Agre
         context["error"] = str(error)
         return 200
     try:
-        period = Period.parse(wanted) if wanted else Period.containing("month", today_in(version))
+        period = period_or_this_month(wanted, version)
     except PeriodError as error:
         context["error"] = _("Period: %(reason)s") % {"reason": error}
         return 400

@@ -15,10 +15,9 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
-from leadpact.core.periods import Period, PeriodError
+from leadpact.core.periods import PeriodError
 from leadpact.measurement.measure import MeasureResult, measure, result_data
-from leadpact.measurement.selectors import today_in
-from leadpact.measurement.versions import VersionNotFound, version_for_period
+from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
 from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person, Team
 
@@ -67,11 +66,7 @@ class Command(BaseCommand):
         except VersionNotFound as error:
             raise CommandError(str(error)) from error
         try:
-            period = (
-                Period.parse(options["period"])
-                if options["period"]
-                else Period.containing("month", today_in(version))
-            )
+            period = period_or_this_month(options["period"], version)
         except PeriodError as error:
             raise CommandError(f"--period: {error}") from error
         now = timezone.now()

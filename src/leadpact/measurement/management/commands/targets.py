@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from leadpact.core.explain import Lang, format_number
-from leadpact.core.periods import Period, PeriodError
-from leadpact.measurement.selectors import CommitmentTarget, commitment_targets, today_in
-from leadpact.measurement.versions import VersionNotFound, version_for_period
+from leadpact.core.periods import PeriodError
+from leadpact.measurement.selectors import CommitmentTarget, commitment_targets
+from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
 
 
 def _value(value: object, unit: str, lang: Lang) -> str:
@@ -47,11 +47,7 @@ class Command(BaseCommand):
         except VersionNotFound as error:
             raise CommandError(str(error)) from error
         try:
-            period = (
-                Period.parse(options["period"])
-                if options["period"]
-                else Period.containing("month", today_in(version))
-            )
+            period = period_or_this_month(options["period"], version)
         except PeriodError as error:
             raise CommandError(f"--period: {error}") from error
         rows = commitment_targets(version=version, period=period)
