@@ -25,3 +25,13 @@ def test_core_imports_no_django_and_no_app():
         or (m.startswith("leadpact.") and not (m.startswith("leadpact.core") or m == "leadpact"))
     ]
     assert offenders == []
+
+
+def test_the_application_error_is_one_root_with_a_stable_code():
+    import doctest
+
+    import leadpact.errors
+
+    assert doctest.testmod(leadpact.errors).failed == 0
+    error = leadpact.errors.ApplicationError("x.y", "say what to do", extra={"path": "a[1]"})
+    assert (error.code, error.message, error.extra) == ("x.y", "say what to do", {"path": "a[1]"})

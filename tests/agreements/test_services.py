@@ -45,7 +45,7 @@ from leadpact.core.agreement import (
     agreement_load_yaml,
     agreement_template,
 )
-from leadpact.organization.errors import ApplicationError
+from leadpact.errors import ApplicationError
 from leadpact.organization.models import Leave, Organization, Person, Team
 from tests.agreements.conftest import SMALL
 from tests.agreements.helpers import activate, sign_all

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from leadpact.audit.models import AuditEntry
+from leadpact.errors import ApplicationError
 from leadpact.measurement.closing import period_close, restatement_accept
 from leadpact.measurement.disputes import dispute_decide, dispute_detail, dispute_open
 from leadpact.measurement.measure import measure
 from leadpact.measurement.models import Restatement
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Team
 from tests.measurement.scene import add_lead, local, person
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from leadpact.audit.models import AuditEntry
-from leadpact.organization.errors import ApplicationError
+from leadpact.errors import ApplicationError
 from leadpact.organization.models import Leave, Person, Team
 from leadpact.organization.services import (
     leave_add,

@@ -21,7 +21,7 @@ from leadpact.agreements.models import (
     Signature,
 )
 from leadpact.audit.services import actor_from_request
-from leadpact.organization.errors import ApplicationError
+from leadpact.errors import ApplicationError
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]

@@ -1,7 +1,7 @@
 """Writes for agreements: import, export, propose, sign, activate, new draft, update, diff.
 
 Every write is atomic, validated (``full_clean``) and leaves an audit entry.  Business rules that say no
-raise :class:`~leadpact.organization.errors.ApplicationError` with a stable code.
+raise :class:`~leadpact.errors.ApplicationError` with a stable code.
 
 Parties: a party key in the document is the key of a :class:`~leadpact.organization.models.Team` of the
 same organisation.  Importing an agreement whose party has no team yet creates that team with the calendar
@@ -45,7 +45,7 @@ from leadpact.core.agreement import (
     agreement_parse,
     agreement_to_data,
 )
-from leadpact.organization.errors import ApplicationError
+from leadpact.errors import ApplicationError
 from leadpact.organization.models import Organization, Person, Team
 from leadpact.organization.services import team_create
 

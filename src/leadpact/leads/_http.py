@@ -13,9 +13,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from leadpact.errors import ApplicationError
 from leadpact.leads.models import ApiToken
 from leadpact.leads.services import api_token_authenticate
-from leadpact.organization.errors import ApplicationError
 
 __all__ = [
     "PROBLEM_JSON",

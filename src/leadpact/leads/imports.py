@@ -35,11 +35,11 @@ from leadpact.connectors.files import (
 )
 from leadpact.connectors.mapping import Mapping, normalise_header
 from leadpact.connectors.records import RowProblem
+from leadpact.errors import ApplicationError
 from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._sql import tune_for_bulk
 from leadpact.leads._store import PeopleIndex, store_batch
 from leadpact.leads.models import ImportJob, ImportProblem
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Organization
 
 __all__ = ["PRESET_FAMILIES", "ImportOutcome", "import_job_report_csv", "lead_import"]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from leadpact.errors import ApplicationError
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent, LeadSource, LeadState
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Organization
 
 __all__ = [

@@ -15,10 +15,10 @@ from django.utils import timezone
 from leadpact.audit.services import Actor, audit_record
 from leadpact.connectors.mapping import Mapping
 from leadpact.connectors.records import EventRecord, LeadRecord
+from leadpact.errors import ApplicationError
 from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._store import BatchOutcome, ItemProblem, PeopleIndex, leads_refresh_state, store_batch
 from leadpact.leads.models import ApiToken, Lead, SavedMapping, WebhookIntegration
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Organization
 
 __all__ = [

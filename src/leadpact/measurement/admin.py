@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from leadpact.errors import ApplicationError
 from leadpact.measurement.disputes import dispute_decide
 from leadpact.measurement.models import (
     Alert,
@@ -24,7 +25,6 @@ from leadpact.measurement.models import (
     TargetOverride,
 )
 from leadpact.measurement.services import target_override_set
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person
 
 

@@ -17,9 +17,9 @@ from django.db import IntegrityError, transaction
 from leadpact.agreements.models import AgreementVersion
 from leadpact.audit.services import audit_record
 from leadpact.core.periods import Period
+from leadpact.errors import ApplicationError
 from leadpact.measurement.measure import MeasureResult, measure_periods, result_data, result_from_data
 from leadpact.measurement.models import ClosedMeasurement, ClosedPeriod, Restatement
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person
 
 __all__ = ["closed_results", "period_close", "restatement_accept"]

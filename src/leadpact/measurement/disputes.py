@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 
 from leadpact.agreements.models import AgreementVersion, Commitment
 from leadpact.audit.services import audit_record
+from leadpact.errors import ApplicationError
 from leadpact.leads.models import HandoffCheck, Lead
 from leadpact.measurement.models import Dispute
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person, Team
 
 __all__ = ["DisputeDetail", "dispute_decide", "dispute_detail", "dispute_open", "disputes_open"]

@@ -40,9 +40,9 @@ from leadpact.core.metrics import (
     won_amount,
 )
 from leadpact.core.periods import Period, PeriodError
+from leadpact.errors import ApplicationError
 from leadpact.measurement._frames import frames_load
 from leadpact.measurement.selectors import CommitmentTarget, _people_in, commitment_targets
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person, Team
 from leadpact.organization.selectors import person_calendar, team_calendar
 

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadpact.audit.services import Actor, audit_record
+from leadpact.errors import ApplicationError
 from leadpact.organization._calendars import calendar_from_spec
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Leave, Organization, Person, Team
 
 __all__ = [

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.core.periods import Period, PeriodError
+from leadpact.errors import ApplicationError
 from leadpact.measurement.accountability import accountability_map, accountability_people
 from leadpact.measurement.measure import MeasureResult, measure
 from leadpact.measurement.selectors import measure_evidence
 from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person
 
 __all__ = ["accountability", "accountability_person", "measure_evidence_page", "measure_page"]

@@ -42,7 +42,7 @@ from leadpact.core.agreement import (
     agreement_diff,
     agreement_load_yaml,
 )
-from leadpact.organization.errors import ApplicationError
+from leadpact.errors import ApplicationError
 from leadpact.organization.models import Organization, Person
 from leadpact.organization.services import organization_create
 

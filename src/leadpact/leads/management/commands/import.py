@@ -21,11 +21,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadpact.connectors import PRESETS, AmbiguousDates, Mapping, MappingError, UnreadableFile
+from leadpact.errors import ApplicationError
 from leadpact.leads.imports import PRESET_FAMILIES, import_job_report_csv, lead_import
 from leadpact.leads.models import ImportJob, SavedMapping
 from leadpact.leads.selectors import organization_for_cli
 from leadpact.leads.services import saved_mapping_save
-from leadpact.organization.errors import ApplicationError
 
 
 def _count_lines(path: Path) -> int:

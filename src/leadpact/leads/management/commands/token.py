@@ -11,10 +11,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from leadpact.errors import ApplicationError
 from leadpact.leads.models import ApiToken
 from leadpact.leads.selectors import organization_for_cli
 from leadpact.leads.services import api_token_create, api_token_revoke
-from leadpact.organization.errors import ApplicationError
 
 
 class Command(BaseCommand):

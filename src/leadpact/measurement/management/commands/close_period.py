@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from leadpact.core.periods import Period, PeriodError
+from leadpact.errors import ApplicationError
 from leadpact.measurement.closing import period_close
 from leadpact.measurement.versions import VersionNotFound, version_for_period
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person
 
 

@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 from leadpact.core.periods import PeriodError
+from leadpact.errors import ApplicationError
 from leadpact.measurement.measure import MeasureResult, measure, result_data
 from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
-from leadpact.organization.errors import ApplicationError
 from leadpact.organization.models import Person, Team
 
 _COLUMNS = (

@@ -1,8 +1,8 @@
 """The application's error tree: one root with a stable code, a message and extra detail.
 
 Services raise :class:`ApplicationError` (or a subclass) for business rules; the API renders it as RFC 9457
-problem details, pages as a message beside the field, the CLI as one line that says what to do.  It lives
-here until the lead engineer moves it to a shared module.
+problem details, pages as a message beside the field, the CLI as one line that says what to do.  Every
+app raises it (or a subclass); nothing else is an application error.
 
 >>> error = ApplicationError("version.not_draft", "version 3 is signed; make a new draft to change it")
 >>> (error.code, str(error))
