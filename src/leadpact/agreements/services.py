@@ -122,6 +122,28 @@ def _version_snapshot(version: AgreementVersion) -> dict[str, Any]:
     }
 
 
+def _audit_version(
+    version: AgreementVersion,
+    action: str,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    before: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """One audit entry for a version: its snapshot after the change (plus ``extra``) against ``before``."""
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=version,
+        at=now,
+        before=before,
+        after={**_version_snapshot(version), **(extra or {})},
+        organization=version.agreement.organization,
+        agreement=version.agreement,
+    )
+
+
 def _definition_hash(key: str, term: str, text: str, rule: str) -> str:
     content = json.dumps(
         {"key": key, "term": term, "text": text, "rule": rule},
@@ -360,16 +382,7 @@ def agreement_version_propose(
     version.proposed_at = now
     version.full_clean()
     version.save()
-    audit_record(
-        actor=actor,
-        action="version.propose",
-        obj=version,
-        at=now,
-        before=before,
-        after=_version_snapshot(version),
-        organization=version.agreement.organization,
-        agreement=version.agreement,
-    )
+    _audit_version(version, "version.propose", actor=actor, now=now, before=before)
     return version
 
 
@@ -436,15 +449,13 @@ def agreement_version_sign(
         version.signed_at = now
         version.full_clean()
         version.save()
-    audit_record(
+    _audit_version(
+        version,
+        "version.sign",
         actor=person.user,
-        action="version.sign",
-        obj=version,
-        at=now,
+        now=now,
         before=before,
-        after={**_version_snapshot(version), "party": person.team.key, "signed_by": person.email},
-        organization=version.agreement.organization,
-        agreement=version.agreement,
+        extra={"party": person.team.key, "signed_by": person.email},
     )
     return signature
 
@@ -516,15 +527,8 @@ def agreement_version_activate(
         agreement.title = title
         agreement.full_clean()
         agreement.save(update_fields=["title"])
-    audit_record(
-        actor=actor,
-        action="version.activate",
-        obj=version,
-        at=now,
-        before=before,
-        after={**_version_snapshot(version), "activated_at": start},
-        organization=organization,
-        agreement=agreement,
+    _audit_version(
+        version, "version.activate", actor=actor, now=now, before=before, extra={"activated_at": start}
     )
     return version
 
@@ -559,15 +563,7 @@ def agreement_version_new_draft(
         actor=actor,
         now=now,
     )
-    audit_record(
-        actor=actor,
-        action="version.new_draft",
-        obj=version,
-        at=now,
-        after={**_version_snapshot(version), "from": source.number},
-        organization=source.agreement.organization,
-        agreement=source.agreement,
-    )
+    _audit_version(version, "version.new_draft", actor=actor, now=now, extra={"from": source.number})
     return version
 
 
@@ -601,16 +597,7 @@ def agreement_version_update(
         version.full_clean()
     version.save()
     _fill_rows(version=version, data=data, actor=actor, now=now)
-    audit_record(
-        actor=actor,
-        action="version.update",
-        obj=version,
-        at=now,
-        before=before,
-        after=_version_snapshot(version),
-        organization=version.agreement.organization,
-        agreement=version.agreement,
-    )
+    _audit_version(version, "version.update", actor=actor, now=now, before=before)
     return version
 
 
