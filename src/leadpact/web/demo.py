@@ -114,7 +114,7 @@ def _agreement(org: Organization) -> AgreementVersion:
 def demo_load(*, with_leads: bool = True, now: dt.datetime | None = None) -> str:
     """Load the demo data idempotently and return a one-line summary.
 
-    ``with_leads`` adds the months of lead traffic (about 11,000 leads by late November; some seconds);
+    ``with_leads`` adds the months of lead traffic (about 13,000 leads by late November; some seconds);
     tests that only need the organisation and agreement leave it out.
     """
     from leadpact.leads.models import Lead
