@@ -77,9 +77,16 @@ class TestValidation:
         with pytest.raises(ValueError, match="occurred_at must be aware"):
             event(occurred_at=datetime(2026, 11, 26, 14, 5))
 
-    def test_unknown_kind_is_refused(self):
-        with pytest.raises(ValueError, match="unknown kind 'teleported'"):
-            event(kind="teleported")
+    def test_a_kind_that_cannot_be_one_is_refused(self):
+        with pytest.raises(ValueError, match="unknown kind 'Tele ported'"):
+            event(kind="Tele ported")
+        with pytest.raises(ValueError, match="unknown kind"):
+            event(kind="x" * 65)
+
+    def test_a_pause_kind_and_resumed_are_taken_the_store_checks_the_agreement(self):
+        # whether an agreement declares the pause kind is the store's edge to check (leads._kinds)
+        assert event(kind="waiting_on_customer").kind == "waiting_on_customer"
+        assert event(kind="resumed").kind == "resumed"
 
     def test_lead_needs_an_id_and_an_aware_creation(self):
         with pytest.raises(ValueError, match="external_id is empty"):

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadpact.core.calendar import BusinessCalendar
+from leadpact.core.durations import BusinessDuration
 from leadpact.core.metrics import (
     Calendars,
     EventFrame,
@@ -112,7 +113,7 @@ def worlds(draw: st.DrawFn) -> tuple[LeadFrame, list[Ev]]:
     ]
     # each lead: a few handoffs, each followed by events a short (business-ish) time later, so that
     # decisions and attempts land exactly on, just before and just after the windows; plus noise
-    offsets = st.sampled_from([0, 15, 30, 30, 30, 45, 60, 60, 60, 75, 90, 420, 1440, 1800, 4320])
+    offsets = st.sampled_from([0, 15, 30, 30, 30, 45, 60, 60, 60, 75, 90, 420, 1425, 1440, 1455, 1800, 4320])
     raw: list[tuple[int, int, datetime]] = []
     for lead in range(n):
         for _ in range(draw(st.integers(min_value=1, max_value=2))):
@@ -225,13 +226,26 @@ def assert_same(got: Measurement, actual: Decimal | None, sample: int, evidence:
     assert len(got.evidence.get("counted", ())) == len(evidence.get("counted", ()))
 
 
+def span(cal: BusinessCalendar, begin: datetime, window: timedelta | BusinessDuration) -> timedelta:
+    """The window from ``begin``: fixed, or the business time to the same time ``N`` business days on."""
+    if isinstance(window, timedelta):
+        return window
+    if window.business_days is None:
+        return timedelta(minutes=window.amount)
+    return cal.elapsed(begin, cal.add_business_days(begin, window.business_days))
+
+
+BD = BusinessDuration.parse
+REASONS = {K.FEEDBACK, K.REJECTED, K.LOST, K.WON}  # events that carry feedback's reason code
+
+
 def bucket(evidence: dict[str, set[int]], key: str, lead_id: int) -> None:
     evidence.setdefault(key, set()).add(lead_id)
 
 
-def build(leads: LeadFrame, events: list[Ev], now: datetime) -> Frames:
+def build(leads: LeadFrame, events: list[Ev], now: datetime, pause_kinds: tuple[int, ...] = ()) -> Frames:
     rows = [(e.lead, e.kind, e.at, e.human, e.amount, e.reason) for e in events]
-    return Frames(EventFrame.from_rows(rows), leads, now=now)
+    return Frames(EventFrame.from_rows(rows), leads, now=now, pause_kinds=pause_kinds)
 
 
 # --- the properties ----------------------------------------------------------------------------------------
@@ -304,7 +318,13 @@ def test_volume_acceptance_handoff_and_conversion(world: Any, period: Any, now: 
     assert_same(got, pct(len(ev.get("counted", ())), kept), kept, ev)
     assert {f: got.figures[f"missing:{f}"] for f in FIELDS} == missing
 
-    for stage, reach in (("qualified", {K.QUALIFIED, K.OPPORTUNITY, K.WON}), ("won", {K.WON})):
+    stages = (
+        ("accepted", {K.ACCEPTED, K.QUALIFIED, K.OPPORTUNITY, K.WON}),
+        ("qualified", {K.QUALIFIED, K.OPPORTUNITY, K.WON}),
+        ("opportunity", {K.OPPORTUNITY, K.WON}),
+        ("won", {K.WON}),
+    )
+    for stage, reach in stages:
         ev = {}
         kept = 0
         for lead, i in cohort:
@@ -323,7 +343,14 @@ def test_volume_acceptance_handoff_and_conversion(world: Any, period: Any, now: 
 @given(
     **common,
     window=st.sampled_from(
-        [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=1), timedelta(hours=30)]
+        [
+            timedelta(minutes=30),
+            timedelta(hours=1),
+            timedelta(hours=1),
+            timedelta(hours=30),
+            BD("1bd"),
+            BD("2bd"),
+        ]
     ),
     clock_start=st.sampled_from(["handed_over", "assigned"]),
 )
@@ -338,14 +365,13 @@ def test_decision_latency_and_speed_to_lead(world, period, now, subject, window,
         lead: int, begin: datetime, stop: Ev | None, ev: dict[str, set[int]], durations: list[timedelta]
     ):
         cal = ref.calendar(lead)
+        w = span(cal, begin, window)
         if stop is not None:
             took = cal.elapsed(begin, stop.at)
             durations.append(took)
-            bucket(ev, "counted" if took <= window else "breached", ref.lid(lead))
+            bucket(ev, "counted" if took <= w else "breached", ref.lid(lead))
         else:
-            bucket(
-                ev, "breached" if cal.elapsed(begin, max(now, begin)) > window else "pending", ref.lid(lead)
-            )
+            bucket(ev, "breached" if cal.elapsed(begin, max(now, begin)) > w else "pending", ref.lid(lead))
 
     ev: dict[str, set[int]] = {}
     durations: list[timedelta] = []
@@ -424,7 +450,9 @@ def test_decision_latency_and_speed_to_lead(world, period, now, subject, window,
 @settings(max_examples=150, deadline=None)
 @given(
     **common,
-    window=st.sampled_from([timedelta(minutes=45), timedelta(hours=1), timedelta(hours=30)]),
+    window=st.sampled_from(
+        [timedelta(minutes=45), timedelta(hours=1), timedelta(hours=30), BD("1bd"), BD("3bd")]
+    ),
     attempts=st.integers(min_value=1, max_value=3),
     clock_start=st.sampled_from(["handed_over", "assigned", "accepted"]),
 )
@@ -453,10 +481,11 @@ def test_attempts_within_the_window(world, period, now, subject, window, attempt
             bucket(ev, "not_worked", lid)
             continue
         worked_n += 1
-        inside = sum(1 for e in tries if cal.elapsed(begin[1].at, e.at) <= window)
+        w = span(cal, begin[1].at, window)
+        inside = sum(1 for e in tries if cal.elapsed(begin[1].at, e.at) <= w)
         if inside >= attempts:
             bucket(ev, "counted", lid)
-        elif cal.elapsed(begin[1].at, max(now, begin[1].at)) > window:
+        elif cal.elapsed(begin[1].at, max(now, begin[1].at)) > w:
             bucket(ev, "breached", lid)
         else:
             bucket(ev, "pending", lid)
@@ -517,6 +546,70 @@ def test_feedback_and_amounts(world, period, now, subject, valid):
         got = metric(frames, start=start, end=end, subject=subject, target=Decimal("1000.00"))
         assert_same(got, Decimal(cents) / 100, len(ev.get("counted", ())), ev)
         assert got.figures["cents"] == cents
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    **common,
+    valid=st.sampled_from([None, (0, 2)]),
+    window=st.sampled_from([timedelta(hours=1), timedelta(hours=30), BD("1bd"), BD("2bd")]),
+    clock_start=st.sampled_from(["handed_over", "accepted"]),
+    paused=st.booleans(),
+)
+def test_feedback_within_the_window(world, period, now, subject, valid, window, clock_start, paused):
+    """With the commitment's clock: a valid reason (feedback or a closing event) within the window."""
+    leads, events = world
+    start, end = period
+    pause_kind = K.CONTACT_ATTEMPT  # any kind can be a pause kind in the engine (a frequent one here)
+    frames = build(leads, events, now, (int(pause_kind),) if paused else ())
+    ref = Ref(leads, events, now, subject)
+    starter = {"handed_over": H, "accepted": K.ACCEPTED}[clock_start]
+
+    def ok(reason: int) -> bool:
+        return reason >= 0 if valid is None else reason in valid
+
+    def paused_time(lead: int, i: int, begin: datetime, until: datetime) -> timedelta:
+        if not paused:
+            return timedelta(0)
+        cal, total = ref.calendar(lead), timedelta(0)
+        episode = ref.episode(lead, i)
+        seq = ref.seq[lead]
+        for n, (j, e) in enumerate(episode):
+            if e.kind != pause_kind or (n > 0 and episode[n - 1][1].kind == pause_kind):
+                continue
+            following = next((f for f in seq[j + 1 :] if f.kind != pause_kind), None)
+            a = min(max(e.at, begin), until)
+            b = min(max(until if following is None else min(following.at, until), begin), until)
+            total += cal.elapsed(a, b)
+        return total
+
+    ev: dict[str, set[int]] = {}
+    for lead, i in ref.cohort(start, end):
+        lid = ref.lid(lead)
+        if ref.dup(lead):
+            bucket(ev, "excluded_duplicate", lid)
+            continue
+        begin = ref.first(lead, i, lambda _, e: e.kind == starter)
+        if begin is None:
+            bucket(ev, "not_started", lid)
+            continue
+        cal = ref.calendar(lead)
+        given_at = ref.first(lead, i, lambda j, e, b=begin[0]: j > b and e.kind in REASONS and ok(e.reason))
+        until = max(begin[1].at, now if given_at is None else given_at[1].at)
+        took = cal.elapsed(begin[1].at, until) - paused_time(lead, i, begin[1].at, until)
+        over = took > span(cal, begin[1].at, window)
+        if given_at is not None:
+            bucket(ev, "late_reason" if over else "counted", lid)
+        else:
+            bucket(ev, "missing_reason" if over else "pending", lid)
+    got = feedback_completeness(
+        frames, start=start, end=end, subject=subject, target=100, valid_reasons=valid, window=window,
+        calendars=CALENDARS, clock_start=clock_start,
+    )  # fmt: skip
+    n_ok = len(ev.get("counted", ()))
+    sample = n_ok + len(ev.get("late_reason", ())) + len(ev.get("missing_reason", ()))
+    assert_same(got, pct(n_ok, sample), sample, ev)
+    assert got.figures["pending"] == len(ev.get("pending", ()))
 
 
 @settings(max_examples=100, deadline=None)

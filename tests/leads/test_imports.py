@@ -173,8 +173,22 @@ def _leadpact(env: dict[str, str], *args: str, **kw):
     )
 
 
+def _readers_of(path: Path) -> list[int]:
+    """Pids of import reader processes (``leads._reader``) still reading ``path``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"leadpact.leads._reader" in argv and str(path).encode() in argv:
+            found.append(int(proc.name))
+    return found
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_import_leaves_whole_batches_and_resumes(tmp_path):
+@pytest.mark.parametrize("reader", ["thread", "process"])
+def test_a_killed_import_leaves_whole_batches_and_resumes(tmp_path, reader):
     env = {**os.environ, "LEADPACT_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "leadpact.settings"}
     if connection.vendor == "sqlite":
         db_path = tmp_path / "shared.sqlite3"
@@ -206,7 +220,9 @@ def test_a_killed_import_leaves_whole_batches_and_resumes(tmp_path):
     path = tmp_path / "big.csv"
     _write_file(path)
 
-    process = _leadpact(env, "import", str(path), "--batch-size", str(BATCH), start_new_session=True)
+    process = _leadpact(
+        env, "import", str(path), "--batch-size", str(BATCH), "--reader", reader, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     committed = 0
     while time.monotonic() < deadline and process.poll() is None:
@@ -220,6 +236,10 @@ def test_a_killed_import_leaves_whole_batches_and_resumes(tmp_path):
     process.wait(timeout=30)
     process.stdout.close()
     process.stderr.close()
+    gone = time.monotonic() + 30
+    while _readers_of(path) and time.monotonic() < gone:  # the reader's next write meets a broken pipe
+        time.sleep(0.05)
+    assert _readers_of(path) == []
 
     ((status, last_row, imported),) = query(
         "SELECT status, last_committed_row, rows_imported FROM leads_importjob"
@@ -237,7 +257,7 @@ def test_a_killed_import_leaves_whole_batches_and_resumes(tmp_path):
     refused = _leadpact(env, "import", str(path))
     _, err = refused.communicate(timeout=60)
     assert refused.returncode != 0 and b"--resume" in err
-    resumed = _leadpact(env, "import", str(path), "--resume", "--batch-size", str(BATCH))
+    resumed = _leadpact(env, "import", str(path), "--resume", "--batch-size", str(BATCH), "--reader", reader)
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err.decode()
 

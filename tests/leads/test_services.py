@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadpact.agreements.services import agreement_import
+from leadpact.leads._prepare import event_data
 from leadpact.leads._state import EventFact, derive_state
-from leadpact.leads._store import event_data
 from leadpact.leads.models import (
     AppendOnlyError,
     HandoffCheck,

@@ -49,7 +49,8 @@ def add_lead(
     events: list[tuple[str, dt.datetime, dict[str, Any]]] = (),  # type: ignore[assignment]
     **fields: Any,
 ) -> Lead:
-    values = {**GOOD, **fields}
+    # an address of its own: leads sharing one are duplicates (Lead.duplicate_of, marked at handoff)
+    values = {**GOOD, "email": f"{ext}@b.nl", **fields}
     created = events[0][1] if events else local(2026, 10, 1, 9)
     record = LeadRecord("api", ext, LeadFields(**values), created, marketing_owner=marketer, sales_owner=rep)
     evs = []
@@ -68,3 +69,21 @@ def event(org: Organization, ext: str, kind: str, at: dt.datetime, **extra: Any)
         extra["amount"] = Decimal(extra["amount"])
     out = leads_store(organization=org, events=[EventRecord("api", ext, kind, at, **extra)], now=at)  # type: ignore[arg-type]
     assert not out.problems, out.problems
+
+
+def paused_version(demo: Any, *, now: dt.datetime) -> Any:
+    """Version 2 of the demo agreement, in force from ``now``: the high-intent first-attempt clock pauses
+    while the lead is ``waiting_on_customer``."""
+    from leadpact.agreements.services import agreement_export, agreement_import
+    from tests.agreements.helpers import activate
+
+    text = agreement_export(version=demo)
+    head, _, tail = text.partition("key: first-attempt-high-intent")
+    assert tail, "the demo agreement has a first-attempt-high-intent commitment"
+    tail = tail.replace("pause: []", "pause: [waiting_on_customer]", 1)
+    version = agreement_import(
+        organization=demo.agreement.organization, yaml_text=head + "key: first-attempt-high-intent" + tail,
+        actor="test", now=now,
+    )  # fmt: skip
+    leads = tuple(Person.objects.filter(team__key__in=["marketing", "sales"], role="lead").order_by("pk"))
+    return activate(version, leads, now)

@@ -186,11 +186,13 @@ def test_worker_once(scene, smtp):
 def test_a_breach_long_past_when_first_seen_pages_nobody(scene):
     """Importing old data or a first worker run: old breaches show on the scorecard, not in inboxes."""
     org = scene.agreement.organization
-    old = add_lead(org, "old", events=[("handed_over", local(2026, 10, 1, 10), {})])
+    # a standard MQL (the 24-hour first attempt) and a high-intent one (the 1-hour first attempt)
+    old = add_lead(org, "old", trigger="webinar", events=[("handed_over", local(2026, 10, 1, 10), {})])
     fresh = add_lead(org, "fresh", events=[("handed_over", local(2026, 10, 6, 10), {})])
     clocks_update(now=local(2026, 10, 6, 10, 50))
-    assert clock(old).state == "breached"
-    # the old lead's 1-hour and 1-day clocks ran out days ago: no page; its 24-hour clock ran out this
+    assert clock(old, "mql-decision").state == "breached"
+    assert not LeadClock.objects.filter(lead=old, commitment_key="first-attempt-high-intent").exists()
+    # the old lead's 1-day decision clock ran out days ago: no page; its 24-hour clock ran out this
     # morning (due 10:00 today): that one is news, and so is the fresh lead's 80%
     paged = set(Alert.objects.values_list("lead_id", "commitment_key"))
     assert paged == {(fresh.pk, "first-attempt-high-intent"), (old.pk, "first-attempt-standard")}

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from leadpact.audit.models import AuditEntry
 from leadpact.errors import ApplicationError
-from leadpact.measurement.closing import period_close, restatement_accept
+from leadpact.measurement.closing import period_close, restatement_accept, restatement_record
 from leadpact.measurement.disputes import dispute_decide, dispute_detail, dispute_open
 from leadpact.measurement.measure import measure
-from leadpact.measurement.models import Restatement
+from leadpact.measurement.models import ClosedMeasurement, ClosedPeriod, Restatement
 from leadpact.organization.models import Team
 from tests.measurement.scene import add_lead, local, person
 
@@ -60,15 +67,21 @@ def test_a_late_event_restates_a_closed_period_until_a_party_lead_accepts(demo):
     assert same.closed and same.restatement_id is None and same.actual == 1
 
     # a handoff in October that arrives in November
-    b = add_lead(org, "late", events=[("handed_over", local(2026, 10, 30, 15), {})])
+    # a standard MQL (no demo or pricing request): first-attempt-standard's 24-hour clock measures it
+    b = add_lead(org, "late", trigger="webinar", events=[("handed_over", local(2026, 10, 30, 15), {})])
     later = volume(measure(version=demo, period="2026-10", now=local(2026, 11, 4, 9)))
     assert later.closed and later.actual == 1 and later.evidence["counted"].tolist() == [a.pk]
+    # reading writes nothing: the explicit action records the difference
+    assert later.restatement_id is None and not Restatement.objects.exists()
+    recorded = restatement_record(version=demo, period="2026-10", now=local(2026, 11, 4, 9))
+    later = volume(measure(version=demo, period="2026-10", now=local(2026, 11, 4, 9)))
     restatement = Restatement.objects.get(pk=later.restatement_id)
+    assert restatement == recorded
     diff = {(d["commitment"], d["subject"], d["field"]): d for d in restatement.differences}
     team_key = ("mql-volume", later.subject, "actual")
     assert (diff[team_key]["stored"], diff[team_key]["recomputed"]) == ("1", "2")
-    again = volume(measure(version=demo, period="2026-10", now=local(2026, 11, 4, 10)))
-    assert again.restatement_id == restatement.pk  # the same difference is one restatement
+    again = restatement_record(version=demo, period="2026-10", now=local(2026, 11, 4, 10))
+    assert again == restatement  # the same difference is one restatement
     marketing = Team.objects.get(key="marketing")
     part = volume(measure(version=demo, period="2026-10", subject=marketing, now=local(2026, 11, 4, 10)))
     assert (part.actual, part.restatement_id) == (1, restatement.pk)  # a part shows, never restates
@@ -82,6 +95,65 @@ def test_a_late_event_restates_a_closed_period_until_a_party_lead_accepts(demo):
     assert after.actual == 2 and sorted(after.evidence["counted"].tolist()) == sorted([a.pk, b.pk])
     assert after.restatement_id is None, Restatement.objects.get(pk=after.restatement_id).differences
     assert AuditEntry.objects.filter(action__in=["period.close", "restatement.accept"]).count() == 2
-    # time passing is data too: the pending clock breaches, and that is a new restatement
-    noon = measure(version=demo, period="2026-10", now=local(2026, 11, 5, 9))
-    assert volume(noon).restatement_id not in (None, restatement.pk)
+    # time passing is data too: the pending clock breaches, and that is a new restatement once recorded
+    noon = local(2026, 11, 5, 9)
+    assert volume(measure(version=demo, period="2026-10", now=noon)).restatement_id is None
+    newer = restatement_record(version=demo, period="2026-10", now=noon)
+    assert newer is not None and newer.pk != restatement.pk
+    assert volume(measure(version=demo, period="2026-10", now=noon)).restatement_id == newer.pk
+
+
+def _rows() -> tuple[int, int, int]:
+    return Restatement.objects.count(), ClosedPeriod.objects.count(), ClosedMeasurement.objects.count()
+
+
+def test_a_get_of_a_closed_period_with_a_late_event_writes_nothing_yet_shows_the_difference(demo):
+    org = demo.agreement.organization
+    add_lead(org, "a", events=[("handed_over", local(2026, 10, 5, 10), {})])
+    period_close(version=demo, period="2026-10", actor=person("sanne"), now=local(2026, 11, 2, 9))
+    add_lead(org, "late", trigger="webinar", events=[("handed_over", local(2026, 10, 30, 15), {})])
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("reader", password="a-long-enough-passphrase"))
+    marketing = Team.objects.get(key="marketing")
+
+    before = _rows()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/measure/?period=2026-10")
+        client.get(f"/measure/evidence/?commitment=mql-volume&period=2026-10&subject=team:{marketing.pk}")
+        call_command("measure", "--period", "2026-10", stdout=io.StringIO())
+    assert page.status_code == 200
+    assert _rows() == before and before[:2] == (0, 1)
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
+    ]
+    assert not [w for w in writes if "measurement_" in w], writes
+    section = page.content.decode().split('id="restatement"')[1].split("</section>")[0]
+    row = f'<td>{marketing.name}</td><td>actual</td><td class="num">1</td><td class="num">2</td>'
+    assert row in section  # stored 1, recomputed 2, computed on the fly
+    assert "Record as a restatement" in section
+
+    # the button: a POST records it, once; the page then names it
+    response = client.post("/measure/?period=2026-10")
+    assert response.status_code == 302 and response["Location"] == "/measure/?period=2026-10"
+    client.post("/measure/?period=2026-10")
+    assert Restatement.objects.filter(status="pending").count() == Restatement.objects.count() == 1
+    html = client.get("/measure/?period=2026-10").content.decode()
+    assert "a restatement awaits a party lead" in html and "Record as a restatement" not in html
+
+
+def test_close_period_restate_records_the_difference_and_says_so(demo):
+    org = demo.agreement.organization
+    add_lead(org, "a", events=[("handed_over", local(2026, 10, 5, 10), {})])
+    sanne = person("sanne").email
+    out = io.StringIO()
+    call_command("close_period", "--period", "2026-11", "--by", sanne, "--restate", stdout=out)
+    assert "nothing to restate" in out.getvalue()  # November is not closed
+    call_command("close_period", "--period", "2026-10", "--by", sanne, stdout=io.StringIO())
+    add_lead(org, "late", trigger="webinar", events=[("handed_over", local(2026, 10, 30, 15), {})])
+    assert not Restatement.objects.exists()
+    out = io.StringIO()
+    call_command("close_period", "--period", "2026-10", "--by", sanne, "--restate", stdout=out)
+    pending = Restatement.objects.get(status="pending")
+    assert f"restatement {pending.pk} pending" in out.getvalue()

@@ -32,6 +32,8 @@ def test_demo_leads_are_deterministic_complete_and_loaded_once():
     without_code = [e for e in rejected if not e.data.get("reason_code")]
     assert 0 < len(without_code) < 0.2 * rejected.count()  # the silent rejections the review should catch
     assert LeadEvent.objects.filter(kind="contact_attempt", data__human=False).exists()
+    feedback = LeadEvent.objects.filter(kind="feedback")
+    assert feedback.exists() and all(e.data.get("reason_code") for e in feedback)  # dispositions with codes
 
     again = demo_load(now=NOW)
     assert (Lead.objects.count(), LeadEvent.objects.count()) == (leads, events)

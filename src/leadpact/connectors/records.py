@@ -5,6 +5,8 @@ The Django ``leads`` app stores these; nothing here knows about the database.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,16 +18,58 @@ from leadpact.core.events import EventKind
 
 __all__ = [
     "EVENT_KINDS",
+    "KIND_MAX_LENGTH",
     "LEAD_FIELDS",
+    "RESUMED",
     "EventKind",
     "EventRecord",
     "LeadFields",
     "LeadRecord",
     "RowProblem",
+    "event_kind_problem",
+    "is_kind_name",
 ]
 
 #: The kinds as a set, for fast membership checks on the import hot path.
 EVENT_KINDS: frozenset[str] = frozenset(_EVENT_KINDS)
+#: Ends a pause of an SLA clock (a pause kind an agreement declares in ``clock.pause`` starts one).
+RESUMED = "resumed"
+#: The longest event kind that can be stored.
+KIND_MAX_LENGTH = 64
+# the shape of an agreement key (AGREEMENT-FORMAT.md): the shape a pause kind has
+_KIND_NAME = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
+def is_kind_name(kind: object) -> bool:
+    """Whether ``kind`` could be an event kind: a fixed kind, ``resumed`` or a pause kind's shape.
+
+    Whether an organisation's agreements declare that pause kind is for the store's edge to check
+    (:func:`event_kind_problem`); a record knows no organisation.
+
+    >>> is_kind_name("waiting_on_customer"), is_kind_name("Waiting on customer")
+    (True, False)
+    """
+    return isinstance(kind, str) and (
+        kind in EVENT_KINDS
+        or kind == RESUMED
+        or (len(kind) <= KIND_MAX_LENGTH and _KIND_NAME.fullmatch(kind) is not None)
+    )
+
+
+def event_kind_problem(kind: str, pause_kinds: Collection[str]) -> str | None:
+    """Why ``kind`` cannot be stored for an organisation whose agreements declare ``pause_kinds``
+    (``None``: it can); the reason lists every allowed kind.
+
+    >>> event_kind_problem("waiting_on_customer", ["waiting_on_customer"]) is None
+    True
+    >>> event_kind_problem("on_hold", [])[:40]
+    "unknown event kind 'on_hold'; allowed: c"
+    """
+    if (kind in EVENT_KINDS or kind == RESUMED or kind in pause_kinds) and len(kind) <= KIND_MAX_LENGTH:
+        return None
+    allowed = [*_EVENT_KINDS, RESUMED, *sorted(k for k in pause_kinds if len(k) <= KIND_MAX_LENGTH)]
+    return f"unknown event kind {kind!r}; allowed: {', '.join(allowed)}"
+
 
 #: Lead fields known to rules and contracts (AGREEMENT-FORMAT.md), plus the name parts.
 LEAD_FIELDS: tuple[str, ...] = (
@@ -109,6 +153,8 @@ class LeadRecord:
 class EventRecord:
     """One lead event from a source; ``idempotency_key`` makes a replay a no-op.
 
+    ``kind`` is one of :data:`EVENT_KINDS`, ``resumed``, or a pause kind an agreement declares (any
+    name of that shape is taken here; the store's edge checks it against the organisation's agreements).
     Kind-specific values: ``channel``/``human`` for contact_attempt, ``reason_code`` for rejected,
     ``amount``/``currency`` for opportunity, won and lost, ``reason`` for lost and rejected.
     ``data`` holds further salient facts (for field_changed: ``field``, ``value``);
@@ -123,7 +169,7 @@ class EventRecord:
 
     source: str
     external_id: str
-    kind: EventKind
+    kind: EventKind | str  # a pause kind or ``resumed`` beside the fixed kinds
     occurred_at: datetime
     actor: str = ""
     channel: str = ""
@@ -136,7 +182,7 @@ class EventRecord:
     source_ref: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in EVENT_KINDS:
+        if self.kind not in EVENT_KINDS and not is_kind_name(self.kind):
             raise ValueError(f"event for {self.source}:{self.external_id}: unknown kind {self.kind!r}")
         if self.occurred_at.tzinfo is None:
             raise ValueError(

@@ -29,6 +29,7 @@ from leadpact.connectors.records import (
     EventRecord,
     LeadFields,
     LeadRecord,
+    is_kind_name,
 )
 
 __all__ = [
@@ -766,7 +767,7 @@ def _generic_event(source: str, item: Any) -> EventRecord:
     if not external_id:
         raise ValueError("external_id is missing")
     kind = item.get("kind")
-    if kind not in EVENT_KINDS:
+    if kind not in EVENT_KINDS and not is_kind_name(kind):  # pause kinds: checked when stored
         raise ValueError(f"{external_id}: kind {kind!r} is not an event kind")
     human = item.get("human")
     if human is not None and not isinstance(human, bool):

@@ -6,8 +6,8 @@ Private module; the public names are re-exported by :mod:`leadpact.core.metrics`
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "NOT_CHECKED",
     "BusinessCalendarLike",
     "DatetimeArray",
     "EventFrame",
@@ -33,6 +34,8 @@ Int32Array = npt.NDArray[np.int32]
 BoolArray = npt.NDArray[np.bool_]
 
 NAT = np.datetime64("NaT", "us")
+#: In :attr:`LeadFrame.definitions`: the lead was not checked against that definition at handoff.
+NOT_CHECKED = -1
 
 
 class FrameError(ValueError):
@@ -192,7 +195,10 @@ class LeadFrame:
     """Leads as equal-length columns; row ``i`` is the lead that events call lead index ``i``.
 
     ``fields_present`` is a ``(leads, len(field_names))`` bool matrix: the handoff data contract's
-    fields that passed their check at handoff.
+    fields that passed their check at handoff. ``definitions`` maps a definition key to an ``int8``
+    column: 1 met at handoff, 0 missed, :data:`NOT_CHECKED` (-1) not checked against it (a key
+    absent means no lead was); a :class:`Subject` with ``covers`` keeps the leads that did not miss it.
+    ``met_definition`` is the volume commitment's definition.
     """
 
     lead_id: IntArray
@@ -203,6 +209,7 @@ class LeadFrame:
     duplicate_of: IntArray
     field_names: tuple[str, ...]
     fields_present: BoolArray
+    definitions: Mapping[str, npt.NDArray[np.int8]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = np.asarray(self.lead_id).shape[0] if np.ndim(self.lead_id) == 1 else None
@@ -222,6 +229,13 @@ class LeadFrame:
             )
         present.setflags(write=False)
         object.__setattr__(self, "fields_present", present)
+        columns: dict[str, npt.NDArray[np.int8]] = {}
+        for key, values in self.definitions.items():
+            column = _column(f"definitions[{key}]", values, np.int8, len(self))
+            if column.shape[0] and (column.min() < NOT_CHECKED or column.max() > 1):
+                raise FrameError(f"column definitions[{key}]: values must be 1, 0 or {NOT_CHECKED}")
+            columns[str(key)] = column
+        object.__setattr__(self, "definitions", columns)
 
     def __len__(self) -> int:
         return int(self.lead_id.shape[0])
@@ -235,12 +249,24 @@ class LeadFrame:
     ) -> LeadFrame:
         """Build from dicts with keys ``lead_id`` and optionally the other columns.
 
-        ``missing`` (a collection of field names) marks contract fields absent at handoff.
+        ``missing`` (a collection of field names) marks contract fields absent at handoff;
+        ``definitions`` (key → met) the definitions the lead was checked against (others: not checked).
 
         >>> LeadFrame.from_rows([{"lead_id": 7, "missing": {"email"}}], field_names=["email"]).fields_present
         array([[False]])
         """
         names = tuple(field_names)
+        keys = sorted({str(k) for r in rows for k in r.get("definitions", {})})
+        definitions = {
+            key: np.array(
+                [
+                    int(bool(r["definitions"][key])) if key in r.get("definitions", {}) else NOT_CHECKED
+                    for r in rows
+                ],
+                dtype=np.int8,
+            )
+            for key in keys
+        }
         for number, row in enumerate(rows):
             unknown = set(row.get("missing", ())) - set(names)
             if unknown:
@@ -256,4 +282,5 @@ class LeadFrame:
             fields_present=np.array(
                 [[name not in set(r.get("missing", ())) for name in names] for r in rows], dtype=np.bool_
             ).reshape(len(rows), len(names)),
+            definitions=definitions,
         )

@@ -5,7 +5,8 @@ Private module behind :mod:`leadpact.core.metrics`. Times are int64 microseconds
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+import copy
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -14,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from leadpact.core._metrics_frames import (
+    NOT_CHECKED,
     BusinessCalendarLike,
     EventFrame,
     EventKind,
@@ -31,6 +33,25 @@ Side = Literal["marketing", "sales"]
 MIN_US = np.iinfo(np.int64).min
 MAX_US = np.iinfo(np.int64).max
 _T = TypeVar("_T")
+_FEW_KINDS = 8
+
+
+def kind_mask(kind: npt.NDArray[np.int16], kinds: Sequence[int]) -> BoolArray:
+    """Where ``kind`` is one of ``kinds`` (cast to int16 as ``np.asarray(kinds, dtype=np.int16)``).
+
+    For a few kinds, one comparison each: ``np.isin`` sorts and takes ~15× longer on millions of
+    events; for many, a lookup table.
+    """
+    codes = np.asarray(kinds, dtype=np.int16).ravel()
+    if codes.shape[0] > _FEW_KINDS:
+        table = np.zeros(1 << 16, dtype=np.bool_)
+        table[codes.view(np.uint16)] = True
+        found: BoolArray = table[kind.astype(np.int16, copy=False).view(np.uint16)]
+        return found
+    mask: BoolArray = np.zeros(kind.shape, dtype=np.bool_)
+    for code in codes:
+        mask |= kind == code
+    return mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +59,18 @@ class Subject:
     """Whose leads a measurement counts: a team (several people) or one person, on one side.
 
     A lead belongs to the subject when its ``side`` owner (marketing or sales owner) is one of
-    ``people``; with ``unowned="include"`` leads without an owner on that side belong too.
+    ``people``; with ``unowned="include"`` leads without an owner on that side belong too. With
+    ``covers`` (a definition key) only the leads that did not miss that definition at handoff belong:
+    met, or not checked against it (:data:`NOT_CHECKED`; the measurement cannot tell, so they stay).
 
     >>> Subject.person("sales", 3)
-    Subject(side='sales', people=(3,), unowned='exclude')
+    Subject(side='sales', people=(3,), unowned='exclude', covers=None)
     """
 
     side: Side
     people: tuple[int, ...]
     unowned: Literal["include", "exclude"] = "exclude"
+    covers: str | None = None
 
     @classmethod
     def team(
@@ -55,14 +79,15 @@ class Subject:
         people: tuple[int, ...] | list[int],
         *,
         unowned: Literal["include", "exclude"] = "include",
+        covers: str | None = None,
     ) -> Subject:
         """A team: all its people (and, by default, the leads nobody on that side owns)."""
-        return cls(side, tuple(sorted({int(p) for p in people})), unowned)
+        return cls(side, tuple(sorted({int(p) for p in people})), unowned, covers)
 
     @classmethod
-    def person(cls, side: Side, person: int) -> Subject:
+    def person(cls, side: Side, person: int, *, covers: str | None = None) -> Subject:
         """One person's leads."""
-        return cls(side, (int(person),), "exclude")
+        return cls(side, (int(person),), "exclude", covers)
 
     def member_table(self, size: int) -> BoolArray:
         """``table[owner + 1]`` is true when a lead with that owner belongs to the subject."""
@@ -116,11 +141,16 @@ class RowIndex:
         prev_us: IntArray,
         next_us: IntArray,
         owners: Mapping[Side, npt.NDArray[np.int32]],
+        definitions: Mapping[str, npt.NDArray[np.int8]] | None = None,
     ) -> None:
         self.lead = lead
+        self.definitions = definitions or {}
         self.at_us = at_us
         self.prev_us = prev_us
         self.next_us = next_us
+        # a rule switched off by its sentinel everywhere needs no per-row gather in select()
+        self._check_prev = bool((prev_us != MIN_US).any())
+        self._check_next = bool((next_us != MAX_US).any())
         self.owner = {side: owner_of_lead[lead].astype(np.int64) for side, owner_of_lead in owners.items()}
         self.time_order = np.argsort(at_us, kind="stable")
         self.time_sorted = at_us[self.time_order]
@@ -164,8 +194,20 @@ class RowIndex:
                 owner = self.owner[subject.side][rows]
                 table = subject.member_table(int(owner.max(initial=-1)) + 2)
                 rows = rows[table[owner + 1]]
-        keep = (self.prev_us[rows] < start_us) & (self.next_us[rows] >= end_us)
-        return rows[keep]
+        if self._check_prev or start_us <= MIN_US:
+            if self._check_next:
+                rows = rows[(self.prev_us[rows] < start_us) & (self.next_us[rows] >= end_us)]
+            else:
+                rows = rows[self.prev_us[rows] < start_us]
+        elif self._check_next:
+            rows = rows[self.next_us[rows] >= end_us]
+        else:
+            rows = rows.copy()  # a fresh array, as the row mask gave (callers may keep it)
+        if subject.covers is not None:
+            column = self.definitions.get(subject.covers)
+            if column is not None:  # no column: no lead was checked against it, every one stays
+                rows = rows[column[self.lead[rows]] != 0]
+        return rows
 
 
 _us = micros
@@ -176,11 +218,19 @@ class Frames:
 
     Events after ``now`` are left out. A lead's **episode** runs from one of its ``handed_over``
     events up to (not including) its next ``handed_over``; events sort by time, ties in input order.
+
+    ``pause_kinds`` (event codes, :attr:`EventKind.CUSTOM` and up) pause the clocks measured on
+    these frames: a run of such events starts a pause, the lead's next event of another kind (such
+    as :attr:`EventKind.RESUMED`) ends it, and the business time inside pauses is left out of every
+    clock (:meth:`paused_between`). Commitments pausing on different kinds use frames of their own.
     """
 
-    def __init__(self, events: EventFrame, leads: LeadFrame, *, now: datetime) -> None:
+    def __init__(
+        self, events: EventFrame, leads: LeadFrame, *, now: datetime, pause_kinds: Sequence[int] = ()
+    ) -> None:
         self.leads = leads
         self.now_us = _us(now)
+        self.pause_kinds = tuple(sorted({int(k) for k in pause_kinds}))
         n_leads = len(leads)
         if len(events) and (events.lead.min() < 0 or events.lead.max() >= n_leads):
             bad = int(np.flatnonzero((events.lead < 0) | (events.lead >= n_leads))[0])
@@ -216,7 +266,8 @@ class Frames:
         ep = np.cumsum(is_h, dtype=np.int32)  # int32 halves the memory touched per event
         ep -= 1
         if self.h_pos.shape[0]:
-            own = self.h_lead.take(np.maximum(ep, 0)) == self.ev_lead
+            # fancy indexing, not take(): take converts the int32 episode numbers to intp first
+            own = self.h_lead[np.maximum(ep, 0)] == self.ev_lead
             own &= ep >= 0
             ep[~own] = -1
         self.ep = ep
@@ -225,7 +276,15 @@ class Frames:
         self.h_prev_at = np.full(self.h_pos.shape[0], MIN_US, dtype=np.int64)
         self.h_prev_at[1:][same_prev[1:]] = self.h_at[:-1][same_prev[1:]]
         recycled = np.flatnonzero(self.ev_kind == EventKind.RECYCLED)
-        lead_start = np.searchsorted(self.ev_lead, self.h_lead, "left")
+        # each lead's first event, by where the (sorted) lead number changes: no binary search per handoff
+        first_event = np.zeros(n_leads, dtype=np.int64)
+        if self.ev_lead.shape[0]:
+            new_lead = np.empty(self.ev_lead.shape[0], dtype=np.bool_)
+            new_lead[0] = True
+            np.not_equal(self.ev_lead[1:], self.ev_lead[:-1], out=new_lead[1:])
+            starts = np.flatnonzero(new_lead)
+            first_event[self.ev_lead[starts]] = starts
+        lead_start = first_event[self.h_lead]
         self.h_recycled = np.searchsorted(recycled, self.h_pos) > np.searchsorted(recycled, lead_start)
         # handoffs numbered in time order: a period is then a contiguous run of handoff numbers, so
         # the per-handoff tables are read sequentially (episodes stay contiguous in the event order)
@@ -235,7 +294,7 @@ class Frames:
         number[-1] = -1  # ep -1 (outside any episode) stays -1
         self.h_pos, self.h_lead, self.h_at = self.h_pos[by_time], self.h_lead[by_time], self.h_at[by_time]
         self.h_prev_at, self.h_recycled = self.h_prev_at[by_time], self.h_recycled[by_time]
-        self.ep = number.take(self.ep)
+        self.ep = number[self.ep]  # -1 picks number[-1] == -1; fancy indexing beats take() on int32
         self.h_dup = leads.duplicate_of[self.h_lead] >= 0
         self.handoffs = RowIndex(
             lead=self.h_lead,
@@ -243,10 +302,24 @@ class Frames:
             prev_us=self.h_prev_at,
             next_us=np.full(self.h_pos.shape[0], MAX_US, dtype=np.int64),
             owners=self.owners,
+            definitions=leads.definitions,
         )
         self._cache: dict[Hashable, tuple[object, object]] = {}
         self._selections: dict[tuple[Subject, int, int], tuple[IntArray, IntArray, IntArray]] = {}
         self._recent: dict[Hashable, object] = {}
+
+    def with_pauses(self, pause_kinds: Sequence[int]) -> Frames:
+        """The same frames pausing on ``pause_kinds``: the sorted events, episodes and handoff index are
+        shared (they do not depend on pauses), the derived tables start empty."""
+        kinds = tuple(sorted({int(k) for k in pause_kinds}))
+        if kinds == self.pause_kinds:
+            return self
+        other = copy.copy(self)
+        other.pause_kinds = kinds
+        other._cache = {}
+        other._selections = {}
+        other._recent = {}
+        return other
 
     def calendar_groups(self, calendars: Calendars) -> list[tuple[BusinessCalendarLike, IntArray | None]]:
         """The team calendar for every handoff (``None``), then each person's own with its handoffs.
@@ -289,10 +362,100 @@ class Frames:
             self._selections[key] = hit
         return hit[1], hit[2]
 
+    def not_checked(self, covers: str | None) -> BoolArray:
+        """Per lead, whether it was not checked against the definition ``covers`` at handoff."""
+        if covers is None:
+            return np.zeros(len(self.leads), dtype=np.bool_)
+        column = self.leads.definitions.get(covers)
+        if column is None:
+            return np.ones(len(self.leads), dtype=np.bool_)
+        unchecked: BoolArray = column == NOT_CHECKED
+        return unchecked
+
     def all_handoff_rows(self, subject: Subject, start_us: int, end_us: int) -> IntArray:
         """The period's handoff rows of the subject, duplicates included."""
         self.handoff_rows(subject, start_us, end_us)
         return self._selections[(subject, start_us, end_us)][0]
+
+    def _pauses(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Pause intervals inside episodes: per pause its handoff number, start and end (µs).
+
+        A pause still open ends at ``now``; a pause is cut at its episode's end (the next handoff).
+        """
+        is_p = kind_mask(self.ev_kind, self.pause_kinds)
+        n = is_p.shape[0]
+        new_lead = np.ones(n, dtype=np.bool_)
+        new_lead[1:] = self.ev_lead[1:] != self.ev_lead[:-1]
+        prev_p = np.zeros(n, dtype=np.bool_)
+        prev_p[1:] = is_p[:-1]
+        begins = np.flatnonzero(is_p & (new_lead | ~prev_p) & (self.ep >= 0))
+        # the pause's end: the first later event that is not a pause kind, in the same lead
+        enders = np.flatnonzero(~is_p)
+        j = np.searchsorted(enders, begins, "right")
+        found = np.where(j < enders.shape[0], enders[np.minimum(j, max(enders.shape[0] - 1, 0))], -1)
+        same = found >= 0
+        same[same] = self.ev_lead[found[same]] == self.ev_lead[begins[same]]
+        ends = np.where(same, self.ev_at[np.maximum(found, 0)], self.now_us)
+        return self.ep[begins].astype(np.int64), self.ev_at[begins], np.minimum(ends, self.now_us)
+
+    def paused_between(self, calendars: Calendars, begin_us: IntArray, end_us: IntArray) -> IntArray:
+        """Per handoff, the business µs of its episode's pauses inside ``[begin, end)`` (0 without pause
+        kinds), in the calendar of the lead's sales owner — what a clock from ``begin`` to ``end`` loses.
+        """
+        out = np.zeros(self.n_handoffs, dtype=np.int64)
+        if not self.pause_kinds:
+            return out
+        episode, p_start, p_end = self.cached("pauses", None, self._pauses)
+        if episode.shape[0] == 0:
+            return out
+        a = np.maximum(p_start, begin_us[episode])
+        b = np.maximum(np.minimum(p_end, end_us[episode]), a)
+        distinct, which = calendars.index_of_owner(self.owners["sales"][self.h_lead[episode]])
+        lost = np.zeros(episode.shape[0], dtype=np.int64)
+        for k, calendar in enumerate(distinct):
+            rows = np.flatnonzero(which == k)
+            if rows.shape[0]:
+                got = calendar.elapsed_many(a[rows].view("datetime64[us]"), b[rows].view("datetime64[us]"))
+                lost[rows] = np.asarray(got).astype("timedelta64[us]").view(np.int64)
+        np.add.at(out, episode, lost)
+        return out
+
+    def pause_extended(
+        self, calendars: Calendars, begin_us: IntArray, duration_us: IntArray, due_us: IntArray
+    ) -> IntArray:
+        """Per handoff, the instant ``duration`` of *active* business time after ``begin`` is spent:
+        ``due`` (``add(begin, duration)`` without pauses) moved on by the pauses that begin before it.
+
+        The fixed point of ``due = add(begin, duration + paused_between(begin, due))``, reached in at
+        most one round per pause of an episode (each round can only move ``due`` later).
+        """
+        if not self.pause_kinds:
+            return due_us
+        due = due_us.copy()
+        for _ in range(self.n_handoffs + 1):
+            paused = self.paused_between(calendars, begin_us, due)
+            moved = np.flatnonzero(paused > 0)
+            if moved.shape[0] == 0:
+                return due
+            later = self._add(calendars, moved, begin_us[moved], duration_us[moved] + paused[moved])
+            grew = later > due[moved]
+            if not grew.any():
+                return due
+            due[moved[grew]] = later[grew]
+        return due
+
+    def _add(self, calendars: Calendars, rows: IntArray, start_us: IntArray, spend_us: IntArray) -> IntArray:
+        """``add(start, spend)`` for the given handoff rows, each in its sales owner's calendar (µs)."""
+        distinct, which = calendars.index_of_owner(self.owners["sales"][self.h_lead[rows]])
+        out = np.empty(rows.shape[0], dtype=np.int64)
+        for k, calendar in enumerate(distinct):
+            part = np.flatnonzero(which == k)
+            if part.shape[0]:
+                got = calendar.add_many(
+                    start_us[part].view("datetime64[us]"), spend_us[part].view("timedelta64[us]")
+                )
+                out[part] = np.asarray(got).astype("datetime64[us]").view(np.int64)
+        return out
 
     @property
     def n_handoffs(self) -> int:
@@ -352,13 +515,15 @@ class Frames:
 
     def at_of(self, positions: IntArray) -> IntArray:
         """Event times at positions, with ``MAX_US`` where the position is -1."""
-        return np.where(positions >= 0, self.ev_at[np.clip(positions, 0, None)], MAX_US)
+        out: IntArray = self.ev_at.take(positions, mode="clip")
+        out[positions < 0] = MAX_US
+        return out
 
     def event_index(self, kinds: tuple[int, ...], *, last_per_period: bool) -> tuple[IntArray, RowIndex]:
         """Positions of events of ``kinds`` and a row index over them (or the lead's last in period)."""
 
         def build() -> tuple[IntArray, RowIndex]:
-            pos = np.flatnonzero(np.isin(self.ev_kind, np.asarray(kinds, dtype=np.int16))).astype(np.int64)
+            pos = np.flatnonzero(kind_mask(self.ev_kind, kinds)).astype(np.int64)
             lead = self.ev_lead[pos]
             nxt = np.full(pos.shape[0], MAX_US, dtype=np.int64)
             if last_per_period and pos.shape[0] > 1:
@@ -372,6 +537,7 @@ class Frames:
                 prev_us=np.full(pos.shape[0], MIN_US, dtype=np.int64),
                 next_us=nxt,
                 owners=self.owners,
+                definitions=self.leads.definitions,
             )
             return pos, index
 

@@ -38,8 +38,9 @@ datetime.timedelta(seconds=3600)
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Final, final
 from zoneinfo import ZoneInfo
@@ -62,7 +63,15 @@ from leadpact.core._calendar_spec import (
     spec_to_plain,
     week_to_plain,
 )
-from leadpact.core._calendar_table import EPOCH, ONE_US, Int64Array, Table, build_table, windows_us
+from leadpact.core._calendar_table import (
+    EPOCH,
+    ONE_US,
+    Int64Array,
+    Table,
+    build_table,
+    wall_to_us,
+    windows_us,
+)
 
 __all__ = [
     "BusinessCalendar",
@@ -97,11 +106,13 @@ class CalendarRangeError(ValueError):
 class _State:
     """What equal calendars share: the lazily grown table and the holiday entity."""
 
-    __slots__ = ("holiday_entity", "holiday_years", "lock", "tables")
+    __slots__ = ("day_levels", "holiday_entity", "holiday_years", "lock", "tables")
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.tables: list[Table] = []  # most recently built first
+        # per table (by its first and end date): B at the start and end of each business day
+        self.day_levels: dict[tuple[date, date], tuple[Int64Array, Int64Array, list[int]]] = {}
         self.holiday_entity: holidays_lib.HolidayBase | None = None
         self.holiday_years: dict[int, dict[date, str]] = {}  # year -> its holidays by date
 
@@ -550,6 +561,78 @@ class BusinessCalendar:
                 break
         return self._from_us(table.forward(target) if amount > 0 else table.backward(target))
 
+    # ------------------------------------------------------------ business days
+
+    def _day_levels(self, table: Table) -> tuple[Int64Array, Int64Array, list[int]]:
+        """``B`` at the start and at the end of every business day of the table, in order.
+
+        A business day is a local date with business time; ``B`` at its start is ``B`` at its local
+        midnight. Consecutive business days touch in business time (``starts[j + 1] == ends[j]``):
+        the dates between them hold none.
+        """
+        key = (table.first, table.end)
+        found = self._state.day_levels.get(key)
+        if found is None:
+            n = (table.end - table.first).days
+            midnights = np.fromiter(
+                (
+                    wall_to_us(self._zone, datetime.combine(table.first + timedelta(days=k), time()))
+                    for k in range(n + 1)
+                ),
+                dtype=np.int64,
+                count=n + 1,
+            )
+            levels = np.array([table.level_at(int(t)) for t in midnights.tolist()], dtype=np.int64)
+            busy = levels[1:] > levels[:-1]
+            starts, ends = levels[:-1][busy], levels[1:][busy]
+            found = (starts, ends, starts.tolist())
+            with self._state.lock:
+                if len(self._state.day_levels) >= 4 * _TABLES_KEPT:
+                    self._state.day_levels.clear()
+                self._state.day_levels[key] = found
+        return found
+
+    def add_business_days(self, start: datetime, days: int) -> datetime:
+        """The deadline of ``days`` business days: the same business time of day, ``days`` business days on.
+
+        ``start``'s business day is the business day whose business time it is in, or, outside
+        business hours, the next one (a moment at a close, in the evening or at the weekend is at
+        the start of the next business day). Its *business time of day* is the business time of
+        that day before ``start``. The deadline is the earliest instant at which the same business
+        time of day has passed on the ``days``-th following business day, or that day's close when
+        the day is shorter (a half day, a person's own hours). Dates without business time
+        (weekends, holidays, closed dates, leave) are skipped. On equal days this is ``days`` ×
+        the day's business time; ``elapsed(start, deadline)`` is the window in any case.
+
+        >>> from zoneinfo import ZoneInfo
+        >>> half_day = {"2026-03-04": ["09:00-13:00"]}
+        >>> spec = {"timezone": "UTC", "hours": {"mon-fri": ["09:00-17:00"]}, "open": half_day}
+        >>> cal = BusinessCalendar.from_spec(spec)
+        >>> tuesday = datetime(2026, 3, 3, 15, 0, tzinfo=ZoneInfo("UTC"))
+        >>> cal.add_business_days(tuesday, 2).isoformat()  # Thursday 15:00
+        '2026-03-05T15:00:00+00:00'
+        >>> cal.add_business_days(tuesday, 1).isoformat()  # Wednesday is a half day: its close
+        '2026-03-04T13:00:00+00:00'
+        >>> cal.add_business_days(datetime(2026, 3, 3, 20, 0, tzinfo=ZoneInfo("UTC")), 1).isoformat()
+        '2026-03-04T13:00:00+00:00'
+        """
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise TypeError(f"days must be a whole number, got {type(days).__name__}")
+        if days < 1:
+            raise ValueError(f"days {days}: must be at least 1")
+        us = _to_us(start, "start")
+        table = self._covering(us, us)
+        while True:
+            starts, ends, starts_list = self._day_levels(table)
+            level = table.level_at(us)
+            j = bisect_right(starts_list, level) - 1
+            if j >= 0 and j + days < len(starts_list) and level < int(ends[j]):
+                break
+            table = self._grow_forward(table)
+        day_start, day_end = int(starts[j + days]), int(ends[j + days])
+        target = day_start + min(level - int(starts[j]), day_end - day_start)
+        return self._from_us(table.forward(target))
+
     # ------------------------------------------------------------ vectorised arithmetic
 
     def elapsed_many(self, starts: npt.ArrayLike, ends: npt.ArrayLike) -> npt.NDArray[np.timedelta64]:
@@ -567,7 +650,8 @@ class BusinessCalendar:
         out = np.empty(len(a), dtype=np.int64)
         if len(a):
             table = self._covering(int(min(a.min(), b.min())), int(max(a.max(), b.max())))
-            np.subtract(table.levels_at(b), table.levels_at(a), out=out)
+            out = table.levels_at(b)  # a fresh array: subtract in place, no third one
+            out -= table.levels_at(a)
         return self._finish(out, missing if has_missing else None, shape).view("timedelta64[us]")
 
     def add_many(self, starts: npt.ArrayLike, durations: npt.ArrayLike) -> npt.NDArray[np.datetime64]:
@@ -587,6 +671,65 @@ class BusinessCalendar:
         if len(s):
             out = self._deadlines(s, d)
         return self._finish(out, missing if has_missing else None, shape).view("datetime64[us]")
+
+    def _business_day_targets(
+        self, starts: npt.ArrayLike, days: npt.ArrayLike
+    ) -> tuple[Table | None, Int64Array, Int64Array, npt.NDArray[np.bool_] | None, tuple[int, ...]]:
+        """For :meth:`add_business_days_many`: the table, ``B(start)``, the deadline's ``B``, NaT rows."""
+        day_array = np.asarray(days)
+        if day_array.dtype.kind not in "iu":
+            raise TypeError(f"days must be an integer array, got {day_array.dtype}")
+        s, n = np.broadcast_arrays(_as_instants(starts, "starts"), day_array.astype(np.int64))
+        shape = s.shape
+        s, n = s.ravel(), n.ravel()
+        if n.shape[0] and int(n.min()) < 1:
+            raise ValueError(f"days {int(n.min())}: must be at least 1")
+        missing = s == _NAT
+        has_missing = bool(missing.any())
+        if has_missing:
+            s, n = s[~missing], n[~missing]
+        if not len(s):
+            return None, s, s, missing if has_missing else None, shape
+        table = self._covering(int(s.min()), int(s.max()))
+        while True:
+            day_starts, day_ends, _ = self._day_levels(table)
+            level = table.levels_at(s)
+            j = np.searchsorted(day_starts, level, side="right") - 1
+            # j + n inside the table implies level < day_ends[j] (== day_starts[j + 1]): the start's
+            # business day is complete in the table
+            if int(j.min()) >= 0 and int((j + n).max()) < day_starts.shape[0]:
+                break
+            table = self._grow_forward(table)
+        k = j + n
+        target = day_ends[k] - day_starts[k]
+        level_in_day = level - day_starts[j]
+        np.minimum(target, level_in_day, out=target)
+        target += day_starts[k]
+        return table, level, target, missing if has_missing else None, shape
+
+    def add_business_days_many(
+        self, starts: npt.ArrayLike, days: npt.ArrayLike
+    ) -> npt.NDArray[np.datetime64]:
+        """``add_business_days`` over arrays: UTC instants (``datetime64[us]``) and whole days (>= 1).
+
+        Returns UTC ``datetime64[us]``; broadcasts like numpy; ``NaT`` gives ``NaT``. Equal to
+        :meth:`add_business_days` to the µs.
+        """
+        table, level, target, missing, shape = self._business_day_targets(starts, days)
+        out = level if table is None else table.forwards(target)
+        return self._finish(out, missing, shape).view("datetime64[us]")
+
+    def business_days_span_many(
+        self, starts: npt.ArrayLike, days: npt.ArrayLike
+    ) -> npt.NDArray[np.timedelta64]:
+        """The business time of a ``days`` window from each start: ``elapsed(start, add_business_days(…))``.
+
+        As ``timedelta64[us]``, equal to that to the µs, in one pass (the deadline's business level
+        minus the start's).
+        """
+        table, level, target, missing, shape = self._business_day_targets(starts, days)
+        out = level if table is None else target - level
+        return self._finish(out, missing, shape).view("timedelta64[us]")
 
     def _deadlines(self, s: Int64Array, d: Int64Array) -> Int64Array:
         table = self._covering(int(s.min()), int(s.max()))

@@ -4,6 +4,13 @@ Rules (DESIGN §5):
 
 - Elapsed is **business time** in the calendar from the clock's start to its stop (or ``now``),
   minus the business time inside pauses; a stop or pause after ``now`` is not yet known.
+- The **window** is business time: a ``timedelta`` (or ``90m``, ``8h``), the same for every clock, or
+  whole business days (``BusinessDuration`` ``1bd``, ``10bd``): the business time from the start to the
+  same business time of day ``N`` business days on (clipped to a shorter day's close, see
+  :meth:`~leadpact.core.calendar.BusinessCalendar.add_business_days`), so each clock has its own
+  window (``ClockFrame.window``). Handed over Tuesday 15:00 on a 9–17 calendar, ``1bd`` is due
+  Wednesday 15:00; handed over after Tuesday's close or at the weekend, the day starts at the next
+  opening (``1bd`` runs to the close of the next business day).
 - **Met iff elapsed <= window**; a breach is elapsed > window, never a wall-clock comparison (a
   call at 17:30 after a 17:00 deadline cost no business time and is on time).
 - **Deadline**: ``due_at = add(start, window + paused)`` where ``paused`` is the business time of the
@@ -32,7 +39,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +52,7 @@ from leadpact.core._metrics_frames import (
     from_datetime64,
     to_datetime64,
 )
+from leadpact.core._windows import Window, window_days, window_fixed_us, windows_us
 
 __all__ = [
     "Clock",
@@ -52,6 +60,7 @@ __all__ = [
     "ClockFrame",
     "ClockState",
     "PauseIntervals",
+    "Window",
     "clock_for_lead",
     "clocks_evaluate",
     "pause_intervals",
@@ -94,7 +103,8 @@ class PauseIntervals:
 class ClockFrame:
     """Evaluated clocks as columns, one row per clock (``NaT`` where a stop is absent).
 
-    ``crossed[i, j]`` says whether clock ``i`` crossed ``thresholds[j]``; ``level`` counts them.
+    ``crossed[i, j]`` says whether clock ``i`` crossed ``thresholds[j]``; ``level`` counts them;
+    ``window`` is each clock's window in business time.
     """
 
     started_at: DatetimeArray
@@ -108,6 +118,7 @@ class ClockFrame:
     level: npt.NDArray[np.int8]
     paused_now: BoolArray
     state: npt.NDArray[np.int8]
+    window: TimedeltaArray
 
     def __len__(self) -> int:
         return int(self.started_at.shape[0])
@@ -127,6 +138,7 @@ class ClockFrame:
             crossed=tuple(t for t, hit in zip(self.thresholds, self.crossed[i], strict=True) if hit),
             paused_now=bool(self.paused_now[i]),
             state=ClockState(int(self.state[i])),
+            window=timedelta(microseconds=int(self.window[i].astype(np.int64))),
         )
 
 
@@ -143,18 +155,46 @@ class Clock:
     crossed: tuple[float, ...]
     paused_now: bool
     state: ClockState
+    window: timedelta
 
 
-def _check(window: timedelta, thresholds: Sequence[float]) -> tuple[int, tuple[float, ...], tuple[int, ...]]:
-    w = window // _ONE_US
-    if w <= 0:
-        raise ClockError(f"clock window {window}: must be positive")
+_Ratios = tuple[tuple[int, int], ...]
+
+
+def _check(window: Window, thresholds: Sequence[float]) -> tuple[tuple[float, ...], _Ratios]:
+    """The thresholds as floats and as exact ratios; refuses a bad window or bad thresholds."""
+    try:
+        window_fixed_us(window)
+    except (TypeError, ValueError) as error:
+        raise ClockError(f"clock {error}") from None
     ts = tuple(float(t) for t in thresholds)
     if any(t <= 0 for t in ts) or list(ts) != sorted(set(ts)):
         raise ClockError(f"clock thresholds {list(ts)}: must be positive and strictly increasing")
-    # crossed iff elapsed > t × window; elapsed is whole µs, so compare with floor(t × window)
-    limits = tuple(int((Decimal(repr(t)) * w).to_integral_value(ROUND_FLOOR)) for t in ts)
-    return int(w), ts, limits
+    return ts, tuple(Decimal(repr(t)).as_integer_ratio() for t in ts)
+
+
+def _limits(ratios: _Ratios, w: int) -> tuple[int, ...]:
+    """crossed iff elapsed > t × window; elapsed is whole µs, so compare with floor(t × window)."""
+    return tuple((num * w) // den for num, den in ratios)
+
+
+def _limits_many(ratios: _Ratios, w: IntArray) -> IntArray:
+    """``_limits`` per clock, as an ``(n, k)`` array (exact integers, one Python step per distinct window)."""
+    distinct, inverse = np.unique(w, return_inverse=True)
+    table = np.array([_limits(ratios, x) for x in distinct.tolist()], dtype=np.int64)
+    out: IntArray = table.reshape(distinct.shape[0], len(ratios))[inverse.reshape(-1)]
+    return out
+
+
+def _window_scalar(calendar: BusinessCalendarLike, start: datetime, window: Window) -> timedelta:
+    fixed = window_fixed_us(window)
+    if fixed is not None:
+        return timedelta(microseconds=fixed)
+    days = window_days(window)
+    add_days = getattr(calendar, "add_business_days", None)
+    if days is None or add_days is None:
+        raise ClockError(f"clock window {window}: the calendar cannot add business days")
+    return calendar.elapsed(start, add_days(start, days))
 
 
 def _state(*, stopped: bool, elapsed: int, w: int, paused_now: bool, early_crossed: bool) -> ClockState:
@@ -179,7 +219,7 @@ def clocks_evaluate(
     starts: DatetimeArray,
     stops: DatetimeArray,
     pauses: PauseIntervals,
-    window: timedelta,
+    window: Window,
     thresholds: Sequence[float],
     calendar: BusinessCalendarLike,
     now: datetime,
@@ -188,13 +228,18 @@ def clocks_evaluate(
 
     ``pauses.row`` indexes ``starts``. Vectorised: a fixed number of calendar calls, however many clocks.
     """
-    w, ts, limits = _check(window, thresholds)
+    ts, ratios = _check(window, thresholds)
     now_us = int(to_datetime64(now).astype(np.int64))
     start = _as_us(starts, "starts")
     stop = _as_us(stops, "stops")
     n = start.shape[0]
     if stop.shape != (n,):
         raise ClockError(f"clock stops: length {stop.shape}, expected {n}")
+    fixed = window_fixed_us(window)
+    try:
+        w: IntArray = windows_us(calendar, start, window) if n else np.zeros(0, dtype=np.int64)
+    except TypeError as error:
+        raise ClockError(f"clock window {window}: {error}") from None
     stopped = (stop != _NAT) & (stop <= now_us)
     end = np.maximum(np.where(stopped, stop, now_us), start)
 
@@ -239,7 +284,7 @@ def clocks_evaluate(
     group_base = np.maximum.accumulate(np.where(first, running, 0)) if m else running
     active_before = off_a - (running - group_base)
     moves = np.zeros(n, dtype=np.int64)
-    np.add.at(moves, p_row, np.where(active_before < w, length, 0))
+    np.add.at(moves, p_row, np.where(active_before < w[p_row], length, 0))
     due = calendar.add_many(start.view("datetime64[us]"), (w + moves).view("timedelta64[us]"))
     due_us = np.asarray(due).astype("datetime64[us]").view(np.int64)
 
@@ -247,7 +292,10 @@ def clocks_evaluate(
     paused_now = np.zeros(n, dtype=np.bool_)
     paused_now[p_row[inside]] = True
 
-    limit_arr = np.asarray(limits, dtype=np.int64).reshape(1, -1)
+    if fixed is not None:
+        limit_arr = np.asarray(_limits(ratios, fixed), dtype=np.int64).reshape(1, -1)
+    else:
+        limit_arr = _limits_many(ratios, w)
     crossed = elapsed.reshape(-1, 1) > limit_arr
     early = crossed[:, [j for j, t in enumerate(ts) if t < 1.0]].any(axis=1)
     state = np.full(n, ClockState.RUNNING, dtype=np.int8)
@@ -262,12 +310,13 @@ def clocks_evaluate(
         due_at=due_us.view("datetime64[us]"),
         elapsed=elapsed.view("timedelta64[us]"),
         paused=paused.view("timedelta64[us]"),
-        fraction=elapsed / np.float64(w),
+        fraction=elapsed / w.astype(np.float64),
         thresholds=ts,
         crossed=crossed,
         level=crossed.sum(axis=1).astype(np.int8),
         paused_now=paused_now,
         state=state,
+        window=w.view("timedelta64[us]"),
     )
 
 
@@ -280,13 +329,16 @@ def clock_for_lead(
     started_at: datetime,
     stopped_at: datetime | None,
     pauses: Sequence[tuple[datetime, datetime | None]],
-    window: timedelta,
+    window: Window,
     thresholds: Sequence[float],
     calendar: BusinessCalendarLike,
     now: datetime,
 ) -> Clock:
     """One clock, evaluated with scalar calendar calls; equal to the row :func:`clocks_evaluate` gives."""
-    w, ts, limits = _check(window, thresholds)
+    ts, ratios = _check(window, thresholds)
+    span = _window_scalar(calendar, started_at, window)
+    w = span // _ONE_US
+    limits = _limits(ratios, w)
     start_us, now_us = _dt_us(started_at), _dt_us(now)
     stopped = stopped_at is not None and _dt_us(stopped_at) <= now_us
     end_dt = stopped_at if stopped and stopped_at is not None else now
@@ -311,7 +363,7 @@ def clock_for_lead(
         a = clamp(p_start)
         b = clamp(end_dt if p_end is None else p_end)
         length = calendar.elapsed(a, b)
-        if calendar.elapsed(started_at, a) - paused < window:
+        if calendar.elapsed(started_at, a) - paused < span:
             moves += length
         paused += length
     elapsed = calendar.elapsed(started_at, end_dt) - paused
@@ -320,7 +372,7 @@ def clock_for_lead(
     return Clock(
         started_at=started_at,
         stopped_at=stopped_at if stopped else None,
-        due_at=calendar.add(started_at, window + moves).astimezone(UTC),
+        due_at=calendar.add(started_at, span + moves).astimezone(UTC),
         elapsed=elapsed,
         paused=paused,
         fraction=e_us / w,
@@ -333,6 +385,7 @@ def clock_for_lead(
             paused_now=paused_now,
             early_crossed=any(t < 1.0 for t in crossed),
         ),
+        window=span,
     )
 
 

@@ -5,13 +5,27 @@ Grammar (deliberately small)::
     duration := <whole number > 0> unit
     unit     := "m"   business minutes
               | "h"   business hours (60 business minutes)
-              | "bd"  business days: whole business days of the calendar; the deadline is the same
-                      clock time N business days later, clipped to the close of that day
+              | "bd"  business days (see below)
 
 Minutes and hours are one quantity (business minutes); the canonical form writes whole hours as
 ``Nh`` and anything else as ``Nm`` (``120m`` → ``2h``, ``90m`` stays ``90m``). Business days are
 their own quantity and are never converted to hours (a business day's length depends on the
-calendar).
+calendar and the day).
+
+**What ``Nbd`` means** — what a sales lead reads in "within 1 business day": handed over Tuesday
+15:00 on a 9–17 calendar, the lead is due Wednesday 15:00. The deadline is the same *business time
+of day* on the ``N``-th following business day of the clock's calendar (the owner's: their hours,
+leave, the team's holidays), where the business time of day is the business time of the start's
+day already spent at the start (so a lunch break or a part-timer's own hours are followed, not
+the wall clock). A start outside business hours (after the close, at night, at the weekend, on a
+holiday) belongs to the next business day at its opening: "within 1 business day" then runs to
+that day's close. A following day shorter than the time of day (a half day) ends at its close.
+Dates without business time are skipped. On days of equal length this is ``N`` × the day's
+business time; otherwise the window is the business time from the start to that deadline — each
+clock has its own (:meth:`leadpact.core.calendar.BusinessCalendar.add_business_days`). Elapsed
+time, pauses and breaches stay in business time (DESIGN §5): a clock is breached when its elapsed
+business time (pauses left out) exceeds its window, never by comparing wall clocks, and with no
+pause the deadline is exactly that instant.
 """
 
 from __future__ import annotations

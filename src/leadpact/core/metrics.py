@@ -26,10 +26,15 @@ Rules shared by every metric (each is the lead page's explanation of a number):
 - A lead belongs to the subject through its owner on the subject's side (see :class:`Subject`).
 - Events sort by ``(lead, occurred_at)``, ties in input order; events after ``now`` are not known.
 - Duplicates (``duplicate_of >= 0``) are left out of every metric (evidence ``excluded_duplicate``).
-- The clocks (decision, speed to lead, attempts) are sales' obligations: their business time is
-  measured in the calendar of the lead's **sales owner** (:class:`Calendars`; the team calendar when
-  unowned), whoever the subject is. A clock is **within** its window iff elapsed business time
-  ``<= window``.
+- The clocks (decision, speed to lead, attempts, feedback within its window) are sales' obligations:
+  their business time is measured in the calendar of the lead's **sales owner** (:class:`Calendars`;
+  the team calendar when unowned), whoever the subject is. A clock is **within** its window iff
+  elapsed business time ``<= window``. A window is a ``timedelta`` of business time or a
+  :class:`BusinessDuration`: minutes and hours are a fixed amount; whole business days (``1bd``,
+  ``15bd``) run from the clock's start to the same business time of day ``N`` business days on, in
+  the owner's calendar (clipped to a shorter day's close; weekends, holidays and leave skipped — see
+  :meth:`~leadpact.core.calendar.BusinessCalendar.add_business_days`), so each lead's window is the
+  business time to its own deadline and the breach is still elapsed business time > window.
 - Percentiles are **nearest-rank** on business microseconds: ``P_p`` is the ``ceil(p/100 · n)``-th
   smallest value; the median is ``P50`` (the lower middle value when ``n`` is even). Figures in
   seconds are exact ``Decimal`` values.
@@ -47,7 +52,7 @@ from __future__ import annotations
 
 import decimal
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -64,10 +69,13 @@ from leadpact.core._metrics_frames import (
     LeadFrame,
     micros,
 )
-from leadpact.core._metrics_prep import MAX_US, Calendars, Frames, Subject
+from leadpact.core._metrics_prep import MAX_US, Calendars, Frames, Subject, kind_mask
+from leadpact.core._windows import BusinessDaysCalendar, Window, window_days, window_fixed_us
+from leadpact.core.durations import BusinessDuration
 
 __all__ = [
     "BusinessCalendarLike",
+    "BusinessDuration",
     "Calendars",
     "EventFrame",
     "EventKind",
@@ -78,10 +86,12 @@ __all__ = [
     "LeadFrame",
     "Measurement",
     "MetricName",
+    "Stage",
     "Status",
     "StatusRules",
     "Subject",
     "Unit",
+    "Window",
     "acceptance_rate",
     "attempts_within",
     "conversion",
@@ -184,7 +194,10 @@ class _Groups:
 
     def __init__(self, leads: IntArray, rows: IntArray, codes: npt.NDArray[np.int8], n: int) -> None:
         self._leads, self._rows, self._codes = leads, rows, codes
-        self.counts = np.bincount(codes, minlength=n).astype(np.int64)
+        if codes.shape[0] > 20_000:  # a compare per code beats bincount's widening copy on long columns
+            self.counts = np.array([np.count_nonzero(codes == k) for k in range(n)], dtype=np.int64)
+        else:
+            self.counts = np.bincount(codes, minlength=n).astype(np.int64)
         self._parts: list[IntArray] | None = None
 
     def part(self, k: int) -> IntArray:
@@ -225,11 +238,23 @@ def _as_decimal(value: Number | timedelta | None) -> Decimal | None:
 _us = micros
 
 
-def _window_us(window: timedelta) -> int:
-    us = window // timedelta(microseconds=1)
-    if us <= 0:
-        raise ValueError(f"window {window}: must be positive")
-    return int(us)
+_WindowUs = int | IntArray  # one window for every handoff, or one per handoff (business days)
+
+
+def _window_key(window: Window) -> tuple[Hashable, int | None, int | None]:
+    """A cache key, the fixed window in µs (``None`` for business days) and the business days."""
+    fixed = window_fixed_us(window)
+    if fixed is not None:
+        return fixed, fixed, None
+    days = window_days(window)
+    assert days is not None
+    return ("bd", days), None, days
+
+
+def _day_windows(frames: Frames, calendars: Calendars, begin_us: IntArray, days: int) -> IntArray:
+    """Per handoff, the business µs from ``begin`` to the same business time ``days`` business days on."""
+    n_days = np.full(frames.n_handoffs, days, dtype=np.int64)
+    return _business(frames, calendars, begin_us, n_days, how="day_spans")
 
 
 def _status(
@@ -370,8 +395,13 @@ def _handoffs(frames: Frames, subject: Subject, start: datetime, end: datetime) 
 
 
 def _split_duplicates(frames: Frames, rows: IntArray, lead_of_row: IntArray) -> tuple[IntArray, IntArray]:
-    """Rows kept, and the leads left out as duplicates."""
-    dup = frames.leads.duplicate_of[lead_of_row[rows]] >= 0
+    """Rows kept, and the leads left out as duplicates (usually none: then no copy)."""
+    is_dup = frames.cached(
+        ("duplicate rows", id(lead_of_row)), lead_of_row, lambda: frames.leads.duplicate_of[lead_of_row] >= 0
+    )
+    dup = is_dup[rows]
+    if not dup.any():
+        return rows, _NO_IDS
     return rows[~dup], lead_of_row[rows[dup]]
 
 
@@ -480,9 +510,15 @@ def acceptance_rate(
 
 
 def _business(
-    frames: Frames, calendars: Calendars, starts: IntArray, other: IntArray, *, how: Literal["elapsed", "add"]
+    frames: Frames,
+    calendars: Calendars,
+    starts: IntArray,
+    other: IntArray,
+    *,
+    how: Literal["elapsed", "add", "day_spans"],
 ) -> IntArray:
-    """Per handoff, ``elapsed(start, end)`` or ``add(start, duration)`` in its sales owner's calendar (µs).
+    """Per handoff, ``elapsed(start, end)``, ``add(start, duration)`` or the business time of ``n``
+    business days from the start (``day_spans``), in its sales owner's calendar (µs).
 
     The groups come team calendar first (all rows), then each own calendar overwriting its rows.
     """
@@ -492,18 +528,20 @@ def _business(
         b = other if rows is None else other[rows]
         if how == "elapsed":
             got = np.asarray(calendar.elapsed_many(a.view("datetime64[us]"), b.view("datetime64[us]")))
-            values = got.astype("timedelta64[us]").view(np.int64)
+            values = got.astype("timedelta64[us]", copy=False).view(np.int64)  # copied into out below
+        elif how == "day_spans":
+            if not isinstance(calendar, BusinessDaysCalendar):
+                raise TypeError(f"calendar {type(calendar).__name__}: cannot add business days (a bd window)")
+            got = np.asarray(calendar.business_days_span_many(a.view("datetime64[us]"), b))
+            values = got.astype("timedelta64[us]", copy=False).view(np.int64)
         else:
             got = np.asarray(calendar.add_many(a.view("datetime64[us]"), b.view("timedelta64[us]")))
-            values = got.astype("datetime64[us]").view(np.int64)
+            values = got.astype("datetime64[us]", copy=False).view(np.int64)
         if rows is None:
             out[:] = values
         else:
             out[rows] = values
     return out
-
-
-_CLOCK = ("counted", "breached", "pending", "not_started")
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,16 +553,29 @@ class _Clock:
     elapsed_us: IntArray
     started: BoolArray
     stopped: BoolArray
-    codes_by_window: dict[int, npt.NDArray[np.int8]] = field(default_factory=dict)
+    codes_by_window: dict[Hashable, npt.NDArray[np.int8]] = field(default_factory=dict)
+    windows_by_days: dict[int, IntArray] = field(default_factory=dict)
 
-    def codes(self, w: int) -> npt.NDArray[np.int8]:
-        """Per handoff: 0 within the window, 1 breached, 2 pending, 3 not started."""
-        if w not in self.codes_by_window:
+    def windows(self, frames: Frames, calendars: Calendars, window: Window) -> tuple[Hashable, _WindowUs]:
+        """The window's cache key and its business µs (per handoff for a window in business days)."""
+        key, fixed, days = _window_key(window)
+        if fixed is not None:
+            return key, fixed
+        assert days is not None
+        if days not in self.windows_by_days:
+            begin = np.where(self.started, self.start_us, frames.now_us)
+            self.windows_by_days[days] = _day_windows(frames, calendars, begin, days)
+        return key, self.windows_by_days[days]
+
+    def detail(self, key: Hashable, w: _WindowUs) -> npt.NDArray[np.int8]:
+        """Per handoff: 0 within, 1 breached and stopped, 2 breached still open, 3 pending, 4 not started."""
+        found = self.codes_by_window.get(key)
+        if found is None:
             over = self.elapsed_us > w
-            codes = np.where(over, 1, np.where(self.stopped, 0, 2)).astype(np.int8)
-            codes[~self.started] = 3
-            self.codes_by_window[w] = codes
-        return self.codes_by_window[w]
+            found = np.where(over, np.where(self.stopped, 1, 2), np.where(self.stopped, 0, 3)).astype(np.int8)
+            found[~self.started] = 4
+            self.codes_by_window[key] = found
+        return found
 
 
 def _clock(
@@ -543,6 +594,8 @@ def _clock(
     begin = np.where(started, start_us, now)  # a clock not started has spent nothing
     end = np.maximum(np.minimum(stop_us, now), begin)
     elapsed = _business(frames, calendars, begin, end, how="elapsed")
+    if frames.pause_kinds:  # paused time is left out (DESIGN §5); without pause kinds there is none
+        elapsed -= frames.paused_between(calendars, begin, end)
     return _Clock(start_us, stop_us, elapsed, started, started & (stop_us != MAX_US))
 
 
@@ -551,9 +604,10 @@ def _clock_measurement(
     *,
     metric: MetricName,
     clock: _Clock,
+    calendars: Calendars,
     rows: IntArray,
     dups: IntArray,
-    window: timedelta,
+    window: Window,
     headline: Headline,
     target: Number | timedelta,
     expected_to_date: Number | timedelta | None,
@@ -562,13 +616,21 @@ def _clock_measurement(
     include_not_started: bool = False,
     extra_figures: Mapping[str, Decimal | int | None] | None = None,
 ) -> Measurement:
-    w = _window_us(window)
-    evidence, counts = _split(frames, rows, clock.codes(w)[rows], _CLOCK)
-    n_within, n_breached = int(counts[0]), int(counts[1])
+    key, w = clock.windows(frames, calendars, window)
+    # one gather of the detailed codes gives the buckets, the stopped clocks and the open breaches
+    detail = clock.detail(key, w)[rows]
+    groups = _Groups(frames.h_lead, rows, detail, 5)
+    counts = groups.counts
+    lead = frames.h_lead
+    evidence: dict[str, _Rows] = {
+        "counted": functools.partial(groups.part, 0),
+        "breached": lambda: lead[rows[(detail == 1) | (detail == 2)]],  # in time order
+        "pending": functools.partial(groups.part, 3),
+        "not_started": functools.partial(groups.part, 4),
+    }
+    n_within, n_breached = int(counts[0]), int(counts[1] + counts[2])
     sample = n_within + n_breached
-    stopped = clock.stopped[rows]
-    elapsed = clock.elapsed_us[rows]
-    stopped_elapsed = elapsed[stopped]
+    stopped_elapsed = clock.elapsed_us[rows[detail <= 1]]
     median, p90 = _median_p90(stopped_elapsed)
     percent = _percent(n_within, sample)
     if headline == "percent_within":
@@ -582,9 +644,9 @@ def _clock_measurement(
         "percent_within": percent,
         "median_seconds": _seconds(median),
         "p90_seconds": _seconds(p90),
-        "stopped": int(stopped.sum()),
+        "stopped": int(stopped_elapsed.shape[0]),
         "breached": n_breached,
-        "breached_open": n_breached - int((stopped_elapsed > w).sum()),
+        "breached_open": int(counts[2]),
     }
     if extra_figures:
         figures.update(extra_figures)
@@ -610,7 +672,7 @@ def decision_latency(
     start: datetime,
     end: datetime,
     subject: Subject,
-    window: timedelta,
+    window: Window,
     calendars: Calendars,
     target: Number | timedelta,
     expected_to_date: Number | None = None,
@@ -633,6 +695,7 @@ def decision_latency(
         frames,
         metric="decision_latency",
         clock=clock,
+        calendars=calendars,
         rows=rows,
         dups=dups,
         window=window,
@@ -675,7 +738,7 @@ def speed_to_lead(
     start: datetime,
     end: datetime,
     subject: Subject,
-    window: timedelta,
+    window: Window,
     calendars: Calendars,
     target: Number | timedelta,
     expected_to_date: Number | None = None,
@@ -709,6 +772,7 @@ def speed_to_lead(
         frames,
         metric="speed_to_lead",
         clock=clock,
+        calendars=calendars,
         rows=rows,
         dups=dups,
         window=window,
@@ -747,7 +811,7 @@ class _Attempts:
         return self.codes_by_count[attempts]
 
 
-def _attempts(frames: Frames, calendars: Calendars, clock_start: str, window_us: int) -> _Attempts:
+def _attempts(frames: Frames, calendars: Calendars, clock_start: str, window: Window) -> _Attempts:
     if clock_start == "handed_over":
         start_pos = frames.h_pos
     else:
@@ -758,8 +822,15 @@ def _attempts(frames: Frames, calendars: Calendars, clock_start: str, window_us:
     # elapsed(start, t) <= window  <=>  t < add(start, window + 1µs): the cutoff keeps a call made
     # after a deadline that fell on a close (no business time spent since) within the window.
     begin_us = np.where(started, start_us, frames.now_us)
-    after = np.full(frames.n_handoffs, window_us + 1, dtype=np.int64)
+    _key, fixed, days = _window_key(window)
+    if fixed is not None:
+        after = np.full(frames.n_handoffs, fixed + 1, dtype=np.int64)
+    else:
+        assert days is not None
+        after = _day_windows(frames, calendars, begin_us, days) + 1
     cutoff = np.where(started, _business(frames, calendars, begin_us, after, how="add"), MAX_US)
+    if frames.pause_kinds:  # the cutoff moves on by the pauses that begin before it
+        cutoff = np.where(started, frames.pause_extended(calendars, begin_us, after, cutoff), MAX_US)
     human = frames.episode_positions((frames.ev_kind == EventKind.CONTACT_ATTEMPT) & frames.ev_human)
     episode = frames.ep[human]
     begin = start_pos[episode]
@@ -775,7 +846,7 @@ def attempts_within(
     start: datetime,
     end: datetime,
     subject: Subject,
-    window: timedelta,
+    window: Window,
     attempts: int,
     calendars: Calendars,
     target: Number,
@@ -791,11 +862,11 @@ def attempts_within(
     """
     if attempts < 1:
         raise ValueError(f"attempts {attempts}: must be at least 1")
-    w = _window_us(window)
+    key = _window_key(window)[0]
     table = frames.cached(
-        ("attempts", clock_start, w),
+        ("attempts", clock_start, key),
         calendars,
-        lambda: _attempts(frames, calendars, clock_start, w),
+        lambda: _attempts(frames, calendars, clock_start, window),
     )
     rows, dups = _handoffs(frames, subject, start, end)
     codes = table.codes(attempts)[rows]
@@ -871,7 +942,7 @@ def handoff_completeness(
         frames,
         metric="handoff_completeness",
         unit="percent",
-        actual=_percent(int(complete.sum()), n),
+        actual=_percent(int(np.count_nonzero(complete)), n),
         target=target,
         expected_to_date=expected_to_date,
         sample=n,
@@ -883,6 +954,59 @@ def handoff_completeness(
 
 
 _CLOSING = (EventKind.REJECTED, EventKind.LOST, EventKind.WON)
+_FEEDBACK_CLOCK = ("counted", "late_reason", "missing_reason", "pending", "not_started")
+
+
+def _valid_reason(frames: Frames, valid_key: tuple[int, ...] | None) -> BoolArray:
+    reason = frames.ev_reason
+    if valid_key is None:
+        ok: BoolArray = reason >= 0
+        return ok
+    if valid_key and valid_key == tuple(range(valid_key[0], valid_key[-1] + 1)):  # the usual 0..n-1
+        ok = reason >= valid_key[0]
+        ok &= reason <= valid_key[-1]
+        return ok
+    return np.isin(reason, np.asarray(valid_key, dtype=np.int32))
+
+
+def _kind_mask(frames: Frames, kinds: Sequence[int]) -> BoolArray:
+    """Where the event's kind is one of ``kinds``: a comparison per kind for a few, else one table
+    lookup per event (``np.isin`` sorts)."""
+    if all(-(1 << 15) <= int(k) < (1 << 15) for k in kinds):  # else: wrapped to 16 bits, as below
+        return kind_mask(frames.ev_kind, kinds)
+    table = np.zeros(1 << 16, dtype=np.bool_)
+    table[np.asarray(kinds, dtype=np.int64) & 0xFFFF] = True
+    mask: BoolArray = table[frames.ev_kind.astype(np.int16, copy=False).view(np.uint16)]
+    return mask
+
+
+def _feedback_clock(
+    frames: Frames,
+    calendars: Calendars,
+    *,
+    clock_start: str,
+    stop_kinds: tuple[int, ...],
+    valid_key: tuple[int, ...] | None,
+) -> _Clock:
+    """Per handoff: clock start → first later event of a stop kind with a valid reason, pauses left out."""
+    if clock_start == "handed_over":
+        start_pos = frames.h_pos
+    else:
+        kind = EventKind.ASSIGNED if clock_start == "assigned" else EventKind.ACCEPTED
+        start_pos = frames.first_in_episode(frames.ev_kind == kind)
+    given = _kind_mask(frames, stop_kinds) & _valid_reason(frames, valid_key)
+    pos = frames.episode_positions(given)
+    begin_of = start_pos[frames.ep[pos]]
+    stop_pos = frames.first_of(pos[(begin_of >= 0) & (pos > begin_of)])
+    started = start_pos >= 0
+    start_us = frames.h_at if clock_start == "handed_over" else frames.at_of(start_pos)
+    stop_us = frames.at_of(stop_pos)
+    begin = np.where(started, start_us, frames.now_us)
+    end = np.maximum(np.minimum(stop_us, frames.now_us), begin)
+    elapsed = _business(frames, calendars, begin, end, how="elapsed")
+    if frames.pause_kinds:  # paused time is left out (DESIGN §5); without pause kinds there is none
+        elapsed -= frames.paused_between(calendars, begin, end)
+    return _Clock(start_us, stop_us, elapsed, started, started & (stop_us != MAX_US))
 
 
 def feedback_completeness(
@@ -895,23 +1019,72 @@ def feedback_completeness(
     expected_to_date: Number | None = None,
     closing: tuple[EventKind, ...] = _CLOSING,
     valid_reasons: Sequence[int] | None = None,
+    window: Window | None = None,
+    calendars: Calendars | None = None,
+    clock_start: Literal["handed_over", "assigned", "accepted"] = "accepted",
+    stop: tuple[EventKind, ...] = (EventKind.FEEDBACK,),
     rules: StatusRules = StatusRules(),
 ) -> Measurement:
-    """Closed or rejected leads with a valid reason code ÷ closed or rejected leads, in percent.
+    """Leads with a valid reason code ÷ leads that owe one, in percent.
 
-    A lead is in the period through its last ``closing`` event in ``[start, end)``; the reason is
-    valid when that event, or a later ``feedback`` event of the lead (by ``now``), carries a code in
-    ``valid_reasons`` (default: any code ``>= 0``). Leads without one are ``missing_reason``.
+    A reason is valid when its code is in ``valid_reasons`` (default: any code ``>= 0``).
+
+    **Without a window**: the leads are those closed or rejected in ``[start, end)`` (through their
+    last ``closing`` event in the period); the reason is on that event or a later ``feedback`` event
+    (by ``now``). Leads without one are ``missing_reason``.
+
+    **With a window** (the commitment's clock, e.g. ``15bd`` from ``accepted``, stopped by
+    ``feedback``): the leads are the period's handoffs (the cohort, as for the other clocks); the
+    clock runs from the first ``clock_start`` event of the episode to the first later event of a
+    ``stop`` or ``closing`` kind carrying a valid reason, in business time of the sales owner's
+    calendar (``calendars``), with the business time inside the frames' pauses left out (as for
+    every clock: ``Frames(pause_kinds=…)``). Buckets: ``counted`` (a valid reason within the
+    window), ``late_reason`` (after it), ``missing_reason`` (none and the window is over),
+    ``pending`` (none yet, window still running: not a failure, outside the sample),
+    ``not_started`` (no ``clock_start`` event, e.g. a rejected lead for a clock from acceptance).
     """
     kinds = tuple(sorted(int(k) for k in closing))
     valid_key = None if valid_reasons is None else tuple(sorted(int(r) for r in valid_reasons))
+    if window is not None:
+        if calendars is None:
+            raise ValueError("feedback completeness with a window: calendars are required")
+        stop_kinds = tuple(sorted({int(k) for k in (*stop, *closing)}))
+        clock = frames.cached(
+            ("feedback clock", clock_start, stop_kinds, valid_key),
+            calendars,
+            lambda: _feedback_clock(
+                frames, calendars, clock_start=clock_start, stop_kinds=stop_kinds, valid_key=valid_key
+            ),
+        )
+        rows, dups = _handoffs(frames, subject, start, end)
+        key, w = clock.windows(frames, calendars, window)
+        # within; breached with a (late) reason; breached without one; pending; not started
+        evidence, counts = _split(frames, rows, clock.detail(key, w)[rows], _FEEDBACK_CLOCK)
+        evidence["excluded_duplicate"] = dups
+        n_ok = int(counts[0])
+        sample = n_ok + int(counts[1]) + int(counts[2])
+        return _measurement(
+            frames,
+            metric="feedback_completeness",
+            unit="percent",
+            actual=_percent(n_ok, sample),
+            target=target,
+            expected_to_date=expected_to_date,
+            sample=sample,
+            end=end,
+            rules=rules,
+            evidence=evidence,
+            figures={
+                "late_reason": int(counts[1]),
+                "missing_reason": int(counts[2]),
+                "pending": int(counts[3]),
+                "not_started": int(counts[4]),
+            },
+        )
 
     def build() -> BoolArray:
         pos, _ = frames.event_index(kinds, last_per_period=True)
-        if valid_key is None:
-            ok = frames.ev_reason >= 0
-        else:
-            ok = np.isin(frames.ev_reason, np.asarray(valid_key, dtype=np.int32))
+        ok = _valid_reason(frames, valid_key)
         later = frames.later_in_lead(pos, ok & (frames.ev_kind == EventKind.FEEDBACK))
         valid: BoolArray = ok[pos] | later
         return valid
@@ -919,28 +1092,37 @@ def feedback_completeness(
     valid_all = frames.cached(("feedback", kinds, valid_key), None, build)
     _pos, index = frames.event_index(kinds, last_per_period=True)
     rows, dups = _split_duplicates(frames, index.select(subject, *_period(start, end)), index.lead)
-    lead = index.lead[rows]
     valid = valid_all[rows]
     n = int(rows.shape[0])
+    lead = index.lead
     return _measurement(
         frames,
         metric="feedback_completeness",
         unit="percent",
-        actual=_percent(int(valid.sum()), n),
+        actual=_percent(int(np.count_nonzero(valid)), n),
         target=target,
         expected_to_date=expected_to_date,
         sample=n,
         end=end,
         rules=rules,
-        evidence={"counted": lead[valid], "missing_reason": lead[~valid], "excluded_duplicate": dups},
+        evidence={
+            "counted": lambda: lead[rows[valid]],
+            "missing_reason": lambda: lead[rows[~valid]],
+            "excluded_duplicate": dups,
+        },
         figures={"closed_or_rejected": n},
     )
 
 
 # --- conversion and money ---------------------------------------------------------------------------------
 
+Stage = Literal["accepted", "qualified", "opportunity", "won"]
+#: A stage is reached by an event of that stage or of any later one (the waterfall only moves forward:
+#: a lead qualified without an explicit acceptance was accepted).
 _STAGES: dict[str, tuple[int, ...]] = {
+    "accepted": (EventKind.ACCEPTED, EventKind.QUALIFIED, EventKind.OPPORTUNITY, EventKind.WON),
     "qualified": (EventKind.QUALIFIED, EventKind.OPPORTUNITY, EventKind.WON),
+    "opportunity": (EventKind.OPPORTUNITY, EventKind.WON),
     "won": (EventKind.WON,),
 }
 
@@ -951,37 +1133,45 @@ def conversion(
     start: datetime,
     end: datetime,
     subject: Subject,
-    stage: Literal["qualified", "won"],
+    stage: Stage,
     target: Number,
     expected_to_date: Number | None = None,
     rules: StatusRules = StatusRules(),
 ) -> Measurement:
     """Share of the period's MQL cohort (handed over in ``[start, end)``) reaching ``stage`` by ``now``.
 
+    Stages (DOMAIN's waterfall): ``accepted`` (SAL), ``qualified`` (SQL), ``opportunity``, ``won``.
     Reaching is any later event of the lead at that stage or beyond (``qualified`` also counts
-    ``opportunity`` and ``won``: stages only move forward). Leads not reaching it: ``not_converted``.
+    ``opportunity`` and ``won``: stages only move forward). The cohort is the period the lead became
+    MQL, not the period of the stage event. Leads not reaching it: ``not_converted``.
     """
+    if stage not in _STAGES:
+        raise ValueError(f"conversion stage {stage!r}: must be one of {', '.join(_STAGES)}")
     kinds = _STAGES[stage]
 
     def build() -> BoolArray:
-        return frames.later_in_lead_of_handoffs(np.isin(frames.ev_kind, np.asarray(kinds, np.int16)))
+        return frames.later_in_lead_of_handoffs(_kind_mask(frames, kinds))
 
     reached_all = frames.cached(("conversion", stage), None, build)
     rows, dups = _handoffs(frames, subject, start, end)
-    lead = frames.h_lead[rows]
     reached = reached_all[rows]
     n = int(rows.shape[0])
+    lead = frames.h_lead
     return _measurement(
         frames,
         metric="conversion",
         unit="percent",
-        actual=_percent(int(reached.sum()), n),
+        actual=_percent(int(np.count_nonzero(reached)), n),
         target=target,
         expected_to_date=expected_to_date,
         sample=n,
         end=end,
         rules=rules,
-        evidence={"counted": lead[reached], "not_converted": lead[~reached], "excluded_duplicate": dups},
+        evidence={  # looked up when read: most figures are never drilled into
+            "counted": lambda: lead[rows[reached]],
+            "not_converted": lambda: lead[rows[~reached]],
+            "excluded_duplicate": dups,
+        },
         figures={"cohort": n},
     )
 
@@ -1001,6 +1191,7 @@ def _amount(
     pos, index = frames.event_index((int(kind),), last_per_period=True)
     rows, dups = _split_duplicates(frames, index.select(subject, *_period(start, end)), index.lead)
     cents = int(frames.ev_amount[pos[rows]].sum(dtype=np.int64))
+    lead = index.lead
     return _measurement(
         frames,
         metric=metric,
@@ -1011,7 +1202,7 @@ def _amount(
         sample=int(rows.shape[0]),
         end=end,
         rules=rules,
-        evidence={"counted": index.lead[rows], "excluded_duplicate": dups},
+        evidence={"counted": lambda: lead[rows], "excluded_duplicate": dups},
         figures={"cents": cents},
     )
 

@@ -33,6 +33,7 @@ __all__ = [
     "RuleError",
     "RulePosition",
     "RuleResult",
+    "rules_check",
 ]
 
 Lang = Literal["en", "nl"]
@@ -570,6 +571,10 @@ class Rule:
             values = tuple((name, _lookup(lead, name)) for name in sorted(self.fields))
             unreadable = ClauseFailure(self.text, values, "error", "unreadable")
             return RuleResult(False, [unreadable.describe(lang)], (unreadable,))
+        return self._check_in(context, lead, lang)
+
+    def _check_in(self, context: cel.Context, lead: Mapping[str, object], lang: Lang) -> RuleResult:
+        """:meth:`check` in a CEL context made already (holding at least this rule's fields)."""
         try:
             whole = self._program.execute(context)
         except Exception:
@@ -600,3 +605,23 @@ class Rule:
         if result is False or result is True:
             return ClauseFailure(clause.text, values, "false")
         return ClauseFailure(clause.text, values, "not_boolean", _show(result))
+
+
+def rules_check(rules: Sequence[Rule], lead: Mapping[str, object], *, lang: Lang = "en") -> list[RuleResult]:
+    """:meth:`Rule.check` of several rules on one lead, converting the lead to CEL once.
+
+    Converting costs more than evaluating, so checking a lead against every definition of an
+    agreement this way costs about what one :meth:`Rule.check` does.
+
+    >>> high, low = Rule.parse("lead.score >= 50"), Rule.parse("lead.score < 50")
+    >>> [r.met for r in rules_check([high, low], {"score": 70})]
+    [True, False]
+    """
+    keys: frozenset[str] | None = frozenset()
+    for rule in rules:
+        keys = None if keys is None or rule._keys is None else keys | rule._keys
+    try:
+        context = _lead_context(lead, keys)
+    except Exception:  # a value CEL cannot take: each rule says so on its own
+        return [rule.check(lead, lang=lang) for rule in rules]
+    return [rule._check_in(context, lead, lang) for rule in rules]

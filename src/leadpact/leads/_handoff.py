@@ -1,8 +1,14 @@
 """Check a handed-over lead against the agreement version in force at the handoff.
 
-The definition the volume commitment covers (its CEL rule, by exact definition version) and the handoff
-data contract (the ``fields`` of the agreement's handoff commitments). No agreement in force: nothing is
-stored, and the lead's handoff shows as "not checked".
+Every definition a commitment of that version covers (its CEL rule, by exact definition version; the
+volume commitment's one also in the row's ``met``) and the handoff data contract (the ``fields`` of the
+agreement's handoff commitments). No agreement in force: nothing is stored, and the lead's handoff shows
+as "not checked". One row per handoff and version, whatever the number of definitions: an import writes
+a million of them.
+
+The same pass marks duplicates: a handed-over lead whose e-mail address (trimmed, ASCII letters in any
+case) an earlier handed-over lead of the organisation has becomes a duplicate of the first of them —
+one query per batch, never one per lead; a mark already set (by hand) is never changed.
 """
 
 from __future__ import annotations
@@ -12,15 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Case, F, IntegerField, Min, Q, Value, When
+from django.db.models.functions import Lower
+
 from leadpact.agreements.models import Agreement, AgreementVersion, Commitment, DefinitionVersion
 from leadpact.agreements.selectors import agreement_version_at, version_effective_until
 from leadpact.core.agreement import FieldCheck
-from leadpact.core.rules import Rule, RuleError
+from leadpact.core.rules import Rule, RuleError, rules_check
 from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent
 from leadpact.organization.models import Organization
 
-__all__ = ["Handoff", "HandoffChecker", "lead_rule_fields"]
+__all__ = ["Handoff", "HandoffChecker", "email_key", "lead_rule_fields"]
 
 _TEXT = ("name", "email", "phone", "company", "country", "source", "campaign", "job_title", "industry",
          "company_size", "trigger")  # fmt: skip
@@ -45,11 +54,46 @@ class Handoff:
     occurred_at: dt.datetime
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def email_key(email: str | None) -> str:
+    """The e-mail address as duplicates are matched: trimmed, ASCII letters lower-cased ("" for none).
+
+    Only ASCII letters fold, as SQLite's ``lower()`` does (PostgreSQL's folds more, and is filtered
+    to the same rule here), so both databases find the same duplicates.
+
+    >>> email_key("  Anna.de.Vries@Example.COM ")
+    'anna.de.vries@example.com'
+    """
+    return (email or "").strip().translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True, slots=True)
+class _Covered:
+    """A definition some commitment covers, with its parsed rule (``None``: no rule, always met)."""
+
+    key: str
+    version: DefinitionVersion
+    rule: Rule | None
+
+
 @dataclass(frozen=True, slots=True)
 class _Terms:
     definition: DefinitionVersion | None
     rule: Rule | None
     fields: tuple[FieldCheck, ...]
+    covered: tuple[_Covered, ...] = ()
+    rules: tuple[Rule, ...] = ()  # the covered definitions' rules (those that have one), in that order
+
+
+def _parsed(definition: DefinitionVersion) -> Rule | None:
+    if not definition.rule.strip():
+        return None
+    try:
+        return Rule.parse(definition.rule)
+    except RuleError:  # stored rules were checked on import; stay safe anyway
+        return None
 
 
 class HandoffChecker:
@@ -89,7 +133,7 @@ class HandoffChecker:
         return version
 
     def terms(self, version: AgreementVersion) -> _Terms:
-        """The covered definition (of the first volume commitment by key) and the data contract."""
+        """The volume commitment's definition (the first by key), every covered one, the data contract."""
         if version.pk not in self._terms:
             commitments = list(
                 Commitment.objects.filter(version=version).select_related("covers").order_by("key")
@@ -98,12 +142,11 @@ class HandoffChecker:
                 (c.covers for c in commitments if c.kind == Commitment.Kind.VOLUME and c.covers is not None),
                 None,
             )
-            rule: Rule | None = None
-            if definition is not None and definition.rule.strip():
-                try:
-                    rule = Rule.parse(definition.rule)
-                except RuleError:  # stored rules were checked on import; stay safe anyway
-                    rule = None
+            covered: dict[str, _Covered] = {}
+            for c in commitments:
+                if c.covers is not None and c.covers.key not in covered:
+                    covered[c.covers.key] = _Covered(c.covers.key, c.covers, _parsed(c.covers))
+            rule = covered[definition.key].rule if definition is not None else None
             checks: list[FieldCheck] = []
             seen: set[str] = set()
             for c in commitments:
@@ -114,12 +157,15 @@ class HandoffChecker:
                     if name and name not in seen:
                         seen.add(name)
                         checks.append(FieldCheck(name, check))
-            self._terms[version.pk] = _Terms(definition, rule, tuple(checks))
+            ordered = tuple(covered[k] for k in sorted(covered))
+            rules = tuple(c.rule for c in ordered if c.rule is not None)
+            self._terms[version.pk] = _Terms(definition, rule, tuple(checks), ordered, rules)
         return self._terms[version.pk]
 
     def check(self, events: Sequence[LeadEvent | Handoff], *, now: dt.datetime) -> int:
-        """Store a check per handoff event and agreement version in force at its ``occurred_at``; returns
-        the number of checks made (one already stored for the event and version is kept)."""
+        """Store a check per handoff event and agreement version in force at its ``occurred_at``, and mark
+        the batch's duplicates; returns the number of checks made (one already stored for the event and
+        version is kept)."""
         if not self.agreements or not events:
             return 0
         ids = sorted({e.lead_id for e in events})
@@ -127,6 +173,7 @@ class HandoffChecker:
         for start in range(0, len(ids), 900):  # plain values, not model instances: a million handoffs
             for row in Lead.objects.filter(pk__in=ids[start : start + 900]).values("id", *_RULE_COLUMNS):
                 leads[row["id"]] = _rule_values(row)
+        self.mark_duplicates({pk: values["email"] for pk, values in leads.items()})
         adapt_datetime = datetime_adapter()
         checked_at = adapt_datetime(now)
         rows: list[tuple[Any, ...]] = []
@@ -137,11 +184,18 @@ class HandoffChecker:
                 if version is None:
                     continue
                 terms = self.terms(version)
-                if terms.rule is not None:
-                    result = terms.rule.check(values)  # one evaluation when met; clauses only if not
-                    met, failed = result.met, list(result.failed)
-                else:
+                # every rule in one CEL context (converting the lead costs more than evaluating);
+                # one evaluation for a rule met, its clauses only when not
+                checked = iter(rules_check(terms.rules, values))
+                results: dict[str, dict[str, Any]] = {}
+                for covered in terms.covered:
                     met, failed = True, []
+                    if covered.rule is not None:
+                        result = next(checked)
+                        met, failed = result.met, list(result.failed)
+                    results[covered.key] = {"version": covered.version.pk, "met": met, "failed": failed}
+                main = results.get(terms.definition.key) if terms.definition is not None else None
+                met, failed = (main["met"], main["failed"]) if main is not None else (True, [])
                 missing = [c.field for c in terms.fields if not c.passes(values)]
                 rows.append(
                     (
@@ -152,6 +206,7 @@ class HandoffChecker:
                         met,
                         adapt_json(failed),
                         adapt_json(missing),
+                        adapt_json(results),
                         checked_at,
                     )
                 )
@@ -165,11 +220,60 @@ class HandoffChecker:
             )
         return len(rows)
 
+    def mark_duplicates(self, emails: dict[int, str | None]) -> int:
+        """Mark duplicates among the leads of these e-mail addresses (lead id → e-mail); returns how many.
+
+        Of the organisation's handed-over leads sharing an address (:func:`email_key`), the one handed
+        over first (then created first, then lowest id) is the original; every other one without a
+        mark becomes its duplicate. Late arrivals work both ways: a lead imported after its later
+        twin makes the twin its duplicate. One read and one write per batch (in chunks of 400).
+        """
+        wanted = {email_key(e) for e in emails.values()} - {""}
+        if not wanted:
+            return 0
+        # PostgreSQL's lower() folds beyond ASCII: ask for that form too, then match as email_key does
+        keys = sorted(wanted | {k.lower() for k in wanted})
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 400):
+            found.extend(
+                dict(row)
+                for row in Lead.objects.filter(organization=self.organization)
+                .exclude(email="")  # the partial index's condition, so both databases use it
+                .annotate(email_lower=Lower("email"))
+                .filter(email_lower__in=keys[start : start + 400])
+                .annotate(first=Min("events__occurred_at", filter=Q(events__kind="handed_over")))
+                .filter(first__isnull=False)
+                .values("id", "email", "first", "created_at", "duplicate_of_id")
+            )
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for row in found:
+            key = email_key(row["email"])
+            if key in wanted:
+                groups.setdefault(key, []).append(row)
+        marks: dict[int, int] = {}
+        for rows in groups.values():
+            rows.sort(key=lambda r: (r["first"], r["created_at"], r["id"]))
+            original = rows[0]["id"]
+            for row in rows[1:]:
+                if row["duplicate_of_id"] is None:
+                    marks[row["id"]] = original
+        pending = sorted(marks)
+        for start in range(0, len(pending), 400):
+            chunk = pending[start : start + 400]
+            Lead.objects.filter(pk__in=chunk, duplicate_of__isnull=True).update(
+                duplicate_of_id=Case(
+                    *(When(pk=pk, then=Value(marks[pk])) for pk in chunk),
+                    default=F("duplicate_of_id"),
+                    output_field=IntegerField(),
+                )
+            )
+        return len(marks)
+
 
 _RULE_COLUMNS = (*_TEXT, "score", "consent", "recent_touches", "extra")
 _CHECK_COLUMNS = (
     "id", "lead_id", "event_id", "agreement_version_id", "definition_version_id", "met", "failed",
-    "missing_fields", "checked_at",
+    "missing_fields", "definitions", "checked_at",
 )  # fmt: skip
 
 

@@ -9,12 +9,13 @@ they allow) and the state cache.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+
+from leadpact.leads._prepare import adapt_json, same_datetime
 
 __all__ = ["adapt_datetime", "adapt_json", "allocate_ids", "datetime_adapter", "insert_rows", "tune_for_bulk"]
 
@@ -28,17 +29,6 @@ def adapt_datetime(value: dt.datetime | None) -> Any:
     return str(value.astimezone(_UTC).replace(tzinfo=None))
 
 
-def _sqlite_datetime(value: dt.datetime | None) -> Any:
-    if value is None:
-        return None
-    # str() of the naive UTC value, as Django writes it: isoformat with a space, less the "+00:00"
-    return value.astimezone(_UTC).isoformat(" ")[:-6]
-
-
-def _same(value: dt.datetime | None) -> Any:
-    return value
-
-
 def datetime_adapter() -> Any:
     """:func:`adapt_datetime` for the current database, looked up once (for per-row loops).
 
@@ -46,7 +36,7 @@ def datetime_adapter() -> Any:
     state share instants), so keep one per batch, not for ever.
     """
     if connection.vendor != "sqlite":
-        return _same
+        return same_datetime
     memo: dict[dt.datetime, str] = {}
 
     def adapt(value: dt.datetime | None) -> Any:
@@ -65,17 +55,6 @@ def tune_for_bulk() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB
-
-
-def adapt_json(value: Any) -> str:
-    """A JSON column's value: the text (what Django's JSONField writes on both SQLite and PostgreSQL)."""
-    if value == _NOTHING and type(value) is dict:  # most events and leads carry no extra values
-        return "{}"
-    return _dumps(value)
-
-
-_NOTHING: dict[str, Any] = {}
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def allocate_ids(model: type[Model], count: int) -> list[int]:

@@ -8,30 +8,34 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import connection
 
-from leadpact.connectors.records import LEAD_FIELDS, EventRecord, LeadRecord
+from leadpact.connectors.records import EventRecord, LeadRecord
 from leadpact.leads._handoff import Handoff, HandoffChecker
+from leadpact.leads._prepare import (
+    STATE_FIELDS,
+    EventItem,
+    LeadItem,
+    event_item,
+    finder,
+    key_digest,
+    lead_item,
+)
 from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
 from leadpact.leads._state import EventFact, StateValues, apply_events, derive_state
-from leadpact.leads.models import Lead, LeadEvent, LeadSource, LeadState, digest_of_key
+from leadpact.leads.models import Lead, LeadEvent, LeadSource, LeadState
 from leadpact.organization.models import Organization, Person
 
-__all__ = ["BatchOutcome", "ItemProblem", "PeopleIndex", "store_batch"]
+__all__ = ["BatchOutcome", "ItemProblem", "PeopleIndex", "store_batch", "store_items"]
 
 _CHUNK = 900  # SQLite's default limit of bound parameters is 999 on old builds
-_FIELDS = tuple(f for f in LEAD_FIELDS if f not in ("first_name", "last_name"))
 _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(StateValues) if f.name != "created_at")
 _STATE_COLUMNS = _STATE_FIELDS
-assert _STATE_FIELDS == (  # _save_states writes them in this order
-    "stage", "owner_id", "owner_label", "handed_over_at", "handoffs", "decision", "decided_at", "reason_code",
-    "first_attempt_at", "first_human_attempt_at", "attempts", "human_attempts", "outcome", "closed_at",
-    "amount", "recycled", "events", "last_event_at",
-)  # fmt: skip
+assert _STATE_FIELDS == STATE_FIELDS  # _save_states and _prepare.row_state write them in this order
 _TEXT_FIELDS = ("name", "email", "phone", "company", "country", "source", "campaign", "job_title", "industry",
                 "company_size", "trigger")  # fmt: skip
 _LEAD_COLUMNS = (
@@ -49,9 +53,9 @@ _EMPTY: dict[str, str] = {}
 @dataclass(slots=True)
 class _NewEvent:
     lead_id: int
-    record: EventRecord
+    item: EventItem
+    digest: bytes
     actor_id: int | None
-    data: dict[str, Any]
     pk: int | None = None
 
 
@@ -88,9 +92,13 @@ class PeopleIndex:
                 if key:
                     self._by[key] = None if key in self._by and self._by[key] != pk else pk
 
-    def find(self, text: str) -> int | None:
-        """The person's id, or None when no single person has that name or e-mail."""
-        return self._by.get(text.strip().casefold()) if text else None
+        self.find = finder(self._by)
+        """The person's id by name or e-mail, or None when no single person has it."""
+
+    @property
+    def names(self) -> dict[str, int | None]:
+        """Lower-cased names and e-mails -> person id (None: shared by two people)."""
+        return dict(self._by)
 
     def __contains__(self, text: str) -> bool:
         return self.find(text) is not None
@@ -99,39 +107,6 @@ class PeopleIndex:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _lead_values(record: LeadRecord) -> dict[str, Any]:
-    """The non-empty field values a record carries (empty means: leave what is stored)."""
-    f = record.fields
-    out: dict[str, Any] = {}
-    for name in _FIELDS:
-        value = getattr(f, name)
-        if value is not None and value != "":
-            out[name] = value
-    if f.extra:
-        out["extra"] = dict(f.extra)
-    return out
-
-
-def event_data(record: EventRecord) -> dict[str, Any]:
-    """The ``data`` JSON of a stored event: the kind's values that are set (amount as decimal text)."""
-    data: dict[str, Any] = dict(record.data)
-    if record.channel:
-        data["channel"] = record.channel
-    if record.human is not None:
-        data["human"] = record.human
-    if record.reason_code:
-        data["reason_code"] = record.reason_code
-    if record.reason:
-        data["reason"] = record.reason
-    if record.amount is not None:
-        data["amount"] = format(record.amount, "f")
-    if record.currency:
-        data["currency"] = record.currency
-    if record.source_ref:
-        data["source_ref"] = record.source_ref
-    return data
 
 
 def _existing_leads(organization: Organization, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -154,11 +129,11 @@ def _existing_leads(organization: Organization, keys: set[tuple[str, str]]) -> d
     return found
 
 
-def _existing_events(organization: Organization, keys: Sequence[str]) -> dict[str, int]:
-    """The stored events' ids by idempotency key, for those of ``keys`` stored already (by key digest)."""
+def _existing_events(organization: Organization, keys: dict[str, bytes]) -> dict[str, int]:
+    """The stored events' ids by idempotency key, for those of ``keys`` (key -> digest) stored already."""
     found: dict[str, int] = {}
     table = connection.ops.quote_name(LeadEvent._meta.db_table)
-    by_digest = {digest_of_key(k): k for k in keys}
+    by_digest = {digest: k for k, digest in keys.items()}
     digests = list(by_digest)
     with connection.cursor() as cursor:
         for chunk in _chunks(digests):
@@ -194,41 +169,76 @@ def store_batch(
     ``keys`` gives an idempotency key per event where the sender chose one (else the content's key);
     ``content_keys`` are the events' own ``idempotency_key`` values when the caller computed them already.
     """
+    own = content_keys if content_keys is not None else [None] * len(events)
+    adapt = datetime_adapter()
+    find = people.find
+    return store_items(
+        organization=organization,
+        leads=[lead_item(r) for r in leads],
+        events=[event_item(e, k, find_owner=find, adapt=adapt) for e, k in zip(events, own, strict=True)],
+        now=now,
+        people=people,
+        checker=checker,
+        unknown_leads=unknown_leads,
+        keys=keys,
+    )
+
+
+def store_items(
+    *,
+    organization: Organization,
+    leads: Sequence[LeadItem],
+    events: Sequence[EventItem],
+    now: dt.datetime,
+    people: PeopleIndex,
+    checker: HandoffChecker,
+    unknown_leads: Literal["create", "refuse"] = "create",
+    keys: Sequence[str | None] | None = None,
+    states: Mapping[tuple[str, str], tuple[Any, ...]] | None = None,
+    want_ids: bool = True,
+) -> BatchOutcome:
+    """:func:`store_batch` for leads and events made by ``_prepare`` (the import's reader makes them).
+
+    ``states`` are the states (``_prepare.row_state``) of leads whose every event of the batch came with
+    them (a file's row); a lead that turns out to be new takes its state from there, not derived again.
+    ``want_ids=False`` leaves the outcome's id lists empty (an import needs only its problems).
+    """
     out = BatchOutcome()
     adapt_datetime = datetime_adapter()
-    wanted = {(r.source, r.external_id) for r in leads} | {(e.source, e.external_id) for e in events}
+    wanted = {(r[0], r[1]) for r in leads} | {(e[0], e[1]) for e in events}
     known = _existing_leads(organization, wanted)
 
     # --- leads -------------------------------------------------------------------------------------------
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     owners: dict[tuple[str, str], dict[str, int]] = {}
     created_at: dict[tuple[str, str], dt.datetime] = {}
-    for index, record in enumerate(leads):
-        lk = (record.source, record.external_id)
-        values = merged.setdefault(lk, {})
-        incoming = _lead_values(record)
-        if "extra" in incoming and "extra" in values:
-            incoming["extra"] = {**values["extra"], **incoming["extra"]}
-        values.update(incoming)
-        for role in ("marketing_owner", "sales_owner"):
-            text = getattr(record, role)
+    for index, (source, external_id, incoming, marketing_owner, sales_owner, created) in enumerate(leads):
+        lk = (source, external_id)
+        values = merged.get(lk)
+        if values is None:
+            merged[lk] = values = {}
+        if incoming:
+            if "extra" in incoming and "extra" in values:
+                incoming = {**incoming, "extra": {**values["extra"], **incoming["extra"]}}
+            values.update(incoming)
+        for role, text in (("marketing_owner", marketing_owner), ("sales_owner", sales_owner)):
             if text:
                 pk = people.find(text)
                 if pk is None:
                     out.problems.append(ItemProblem("lead", index, role, f"unknown owner {text!r}"))
                 else:
                     owners.setdefault(lk, {})[f"{role}_id"] = pk
-        if record.created_at is not None:
-            created_at[lk] = min(created_at.get(lk, record.created_at), record.created_at)
+        if created is not None:
+            earlier = created_at.get(lk)
+            created_at[lk] = created if earlier is None or created < earlier else earlier
     if unknown_leads == "create":
         for e in events:
-            lk = (e.source, e.external_id)
-            if lk not in known and lk not in merged:
-                merged[lk] = {}
-            if lk not in known and lk not in created_at:
-                created_at[lk] = e.occurred_at
-            elif lk not in known:
-                created_at[lk] = min(created_at[lk], e.occurred_at)
+            lk = (e[0], e[1])
+            if lk not in known:
+                if lk not in merged:
+                    merged[lk] = {}
+                earlier = created_at.get(lk)
+                created_at[lk] = e[3] if earlier is None or e[3] < earlier else earlier
 
     new_keys = [k for k in merged if k not in known]
     new_ids: set[int] = set()
@@ -262,49 +272,54 @@ def store_batch(
             ("id", "organization_id", "lead_id", "source", "external_id"),
             [(sid, org_id, pk, k[0], k[1]) for sid, pk, k in zip(source_ids, ids, new_keys, strict=True)],
         )
-        for k, pk in zip(new_keys, ids, strict=True):
-            known[k] = pk
-            new_ids.add(pk)
+        known.update(zip(new_keys, ids, strict=True))
+        new_ids.update(ids)
     old_keys = [k for k in merged if known[k] not in new_ids and (merged[k] or owners.get(k))]
     if old_keys:
         _update_leads(old_keys, known, merged, owners, now)
-    for record in leads:
-        stored_id = known[(record.source, record.external_id)]
-        out.lead_ids.append(stored_id)
-        out.leads_created.append(stored_id in new_ids)
+    if want_ids:
+        for r in leads:
+            stored_id = known[(r[0], r[1])]
+            out.lead_ids.append(stored_id)
+            out.leads_created.append(stored_id in new_ids)
 
     # --- events ------------------------------------------------------------------------------------------
     given = keys if keys is not None else [None] * len(events)
-    own = content_keys if content_keys is not None else [None] * len(events)
-    keyed: list[tuple[EventRecord, str, int | None]] = []
+    keyed: list[tuple[EventItem, str, bytes, int | None]] = []
     maybe_stored: list[str] = []
-    for e, chosen, computed in zip(events, given, own, strict=True):
-        target = known.get((e.source, e.external_id))
-        ekey: str = chosen or computed or e.idempotency_key
-        keyed.append((e, ekey, target))
+    digests: dict[str, bytes] = {}
+    for e, chosen in zip(events, given, strict=True):
+        target = known.get((e[0], e[1]))
+        if chosen:
+            ekey, digest = chosen, key_digest(chosen)
+        else:
+            ekey, digest = e[6], e[7]
+        keyed.append((e, ekey, digest, target))
         # an event of a lead made in this batch cannot be stored already, unless the sender chose its key
-        if target is not None and (target not in new_ids or chosen):
+        if target is not None and (chosen or target not in new_ids):
             maybe_stored.append(ekey)
-    existing = _existing_events(organization, list(dict.fromkeys(maybe_stored)))
+            digests[ekey] = digest
+    existing = _existing_events(organization, digests) if digests else {}
+    ready: dict[int, tuple[Any, ...]] = {}  # new leads' states as the reader derived them
+    if states:
+        for lk, state_row in states.items():
+            lead_pk = known.get(lk)
+            if lead_pk is not None and lead_pk in new_ids:
+                ready[lead_pk] = state_row
+    derive = new_ids.difference(ready)
     fresh: dict[str, _NewEvent] = {}
     facts: dict[int, list[EventFact]] = {}
-    for index, (ev, key, lead_id) in enumerate(keyed):
+    for index, (ev, key, digest, lead_id) in enumerate(keyed):
         if lead_id is None:
-            out.problems.append(
-                ItemProblem("event", index, "external_id", f"no lead {ev.source}:{ev.external_id}")
-            )
+            out.problems.append(ItemProblem("event", index, "external_id", f"no lead {ev[0]}:{ev[1]}"))
             continue
         if key in existing or key in fresh:
             continue
-        data = event_data(ev)
-        actor_id = people.find(ev.actor) if ev.actor else None
-        if ev.kind == "assigned" and "value" in data:
-            owner = people.find(str(data["value"]))
-            if owner is not None:
-                data["owner_id"] = owner
-        fresh[key] = _NewEvent(lead_id, ev, actor_id, data)
-        if lead_id in new_ids:
-            facts.setdefault(lead_id, []).append(EventFact(ev.kind, ev.occurred_at, key, actor_id, data))
+        actor = ev[4]
+        actor_id = people.find(actor) if actor else None
+        fresh[key] = _NewEvent(lead_id, ev, digest, actor_id)
+        if lead_id in derive:
+            facts.setdefault(lead_id, []).append(EventFact(ev[2], ev[3], key, actor_id, ev[5]))
     written = 0
     if fresh:
         event_ids = allocate_ids(LeadEvent, len(fresh))
@@ -313,19 +328,20 @@ def store_batch(
         event_rows: list[tuple[Any, ...]] = []
         for pk, (key, item) in zip(event_ids, fresh.items(), strict=True):
             item.pk = pk
-            r = item.record
+            it = item.item
             event_rows.append(
                 (
-                    pk, org_id, item.lead_id, r.kind, adapt_datetime(r.occurred_at), stamp, item.actor_id,
-                    r.actor[:200], r.source, key, digest_of_key(key), adapt_json(item.data),
+                    pk, org_id, item.lead_id, it[2], it[9], stamp, item.actor_id, it[4][:200], it[0], key,
+                    item.digest, it[8],
                 )
             )  # fmt: skip
         written = insert_rows(LeadEvent, _EVENT_COLUMNS, event_rows, conflict="ON CONFLICT DO NOTHING")
         if written != len(event_rows):  # another writer stored some of them first: name the stored rows
-            for stored_key, stored_pk in _existing_events(organization, list(fresh)).items():
+            stored = _existing_events(organization, {k: item.digest for k, item in fresh.items()})
+            for stored_key, stored_pk in stored.items():
                 fresh[stored_key].pk = stored_pk
     problem_events = {p.index for p in out.problems if p.what == "event"}
-    for index, (_, key, _lead) in enumerate(keyed):
+    for index, (_, key, _digest, _lead) in enumerate(keyed if want_ids else ()):
         if index in problem_events:
             out.event_ids.append(None)
             out.events_created.append(False)
@@ -340,15 +356,14 @@ def store_batch(
             existing[key] = new_pk  # a repeat later in the batch is not new
 
     # --- state -------------------------------------------------------------------------------------------
-    states: dict[int, StateValues] = {}
-    for new_id in new_ids:
-        states[new_id] = derive_state(facts.get(new_id, ()))
+    derived: dict[int, StateValues] = {}
+    for new_id in derive:
+        derived[new_id] = derive_state(facts.get(new_id, ()))
     arrivals: dict[int, list[EventFact]] = {}
     for key, item in fresh.items():
         if item.lead_id not in new_ids:
-            r = item.record
             arrivals.setdefault(item.lead_id, []).append(
-                EventFact(r.kind, r.occurred_at, key, item.actor_id, item.data)
+                EventFact(item.item[2], item.item[3], key, item.actor_id, item.item[5])
             )
     if arrivals:
         # another writer stored some of these events first: its state has them, so rebuild from the log
@@ -358,19 +373,19 @@ def store_batch(
             state = cached.get(state_lead)
             last = state.last_event_at if state is not None else None
             if state is not None and last is not None and all(f.occurred_at > last for f in arrived):
-                states[state_lead] = apply_events(state, arrived)  # every new event after the stored ones
+                derived[state_lead] = apply_events(state, arrived)  # every new event after the stored ones
             else:
                 rebuild.append(state_lead)  # an out-of-order arrival: fold the whole log again
-        states.update(_derive_from_log(rebuild))
-    if states:
-        _save_states(states, adapt_datetime)
+        derived.update(_derive_from_log(rebuild))
+    if derived or ready:
+        _save_states(derived, adapt_datetime, ready)
 
     # --- handoff checks ----------------------------------------------------------------------------------
     if checker.active:
         handoffs = [
-            Handoff(item.pk, item.lead_id, item.record.occurred_at)
+            Handoff(item.pk, item.lead_id, item.item[3])
             for item in fresh.values()
-            if item.record.kind == "handed_over" and item.pk is not None
+            if item.item[2] == "handed_over" and item.pk is not None
         ]
         if handoffs:
             checker.check(handoffs, now=now)
@@ -437,7 +452,12 @@ def _derive_from_log(lead_ids: Iterable[int]) -> dict[int, StateValues]:
     return {pk: derive_state(f) for pk, f in gathered.items()}
 
 
-def _save_states(states: dict[int, StateValues], adapt_datetime: Any = None) -> None:
+def _save_states(
+    states: dict[int, StateValues],
+    adapt_datetime: Any = None,
+    ready: dict[int, tuple[Any, ...]] | None = None,
+) -> None:
+    """Upsert these leads' cached states; ``ready`` ones are column values already (``row_state``)."""
     a = adapt_datetime or datetime_adapter()
     # the order of _STATE_COLUMNS (checked where they are defined)
     rows = [
@@ -448,6 +468,8 @@ def _save_states(states: dict[int, StateValues], adapt_datetime: Any = None) -> 
         )
         for lead_id, v in states.items()
     ]  # fmt: skip
+    if ready:
+        rows.extend((lead_id, *values) for lead_id, values in ready.items())
     quote = connection.ops.quote_name
     update = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _STATE_COLUMNS)
     insert_rows(

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from leadpact.audit.services import actor_from_request
+from leadpact.errors import ApplicationError
+from leadpact.leads._duplicates import leads_mark_duplicate
 from leadpact.leads.imports import import_job_report_csv
 from leadpact.leads.models import (
     ApiToken,
@@ -27,6 +31,7 @@ from leadpact.leads.models import (
 )
 from leadpact.leads.services import api_token_revoke
 from leadpact.leads.webhooks import webhook_delivery_process
+from leadpact.organization.models import Organization
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]
@@ -69,14 +74,55 @@ class LeadStateInline(_ReadOnly, StackedInline):
     extra = 0
 
 
+class LeadActionForm(ActionForm):
+    """The action bar of the lead list, with the original lead's id for "mark as duplicate of …"."""
+
+    original = forms.IntegerField(required=False, min_value=1, label="original lead id")
+
+
 @admin.register(Lead)
 class LeadAdmin(_ReadOnly, ModelAdmin):
-    list_display = ("__str__", "company", "country", "score", "marketing_owner", "sales_owner", "created_at")
+    list_display = (
+        "__str__", "company", "country", "score", "marketing_owner", "sales_owner", "duplicate_of",
+        "created_at",
+    )  # fmt: skip
     list_filter = ("organization", "country")
     search_fields = ("name", "email", "company", "sources__external_id")
     inlines = (LeadSourceInline, LeadStateInline, LeadEventInline)
-    list_select_related = ("marketing_owner", "sales_owner")
+    list_select_related = ("marketing_owner", "sales_owner", "duplicate_of")
     show_full_result_count = False  # a count over a million leads on every page is slow
+    action_form = LeadActionForm
+    actions = ("mark_duplicate", "clear_duplicate")
+
+    @admin.action(description="Mark as duplicate of the original lead id given")
+    def mark_duplicate(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        raw = request.POST.get("original", "").strip()
+        if not raw.isdigit() or int(raw) < 1:
+            self.message_user(request, "original lead id: give the id of the earlier lead", messages.ERROR)
+            return
+        self._mark(request, queryset, int(raw))
+
+    @admin.action(description="Clear the duplicate mark")
+    def clear_duplicate(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        self._mark(request, queryset, None)
+
+    def _mark(self, request: HttpRequest, queryset: QuerySet[Lead], original: int | None) -> None:
+        by_org: dict[int, list[int]] = {}
+        for org_id, pk in queryset.values_list("organization_id", "pk"):
+            by_org.setdefault(org_id, []).append(pk)
+        changed = 0
+        try:
+            for org_id, ids in by_org.items():
+                org = Organization.objects.get(pk=org_id)
+                changed += leads_mark_duplicate(organization=org, lead_ids=ids, original_id=original)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        what = f"duplicates of lead {original}" if original else "not duplicates"
+        self.message_user(request, f"{changed} lead(s) marked as {what}")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and obj is None  # the list page, for the actions
 
 
 @admin.register(LeadEvent)

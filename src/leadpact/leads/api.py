@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -20,9 +20,11 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import AwareDatetime, StringConstraints, ValidationError, field_validator
 
-from leadpact.connectors.records import EventRecord, LeadFields, LeadRecord
+from leadpact.connectors.records import KIND_MAX_LENGTH, EventRecord, LeadFields, LeadRecord
+from leadpact.leads._duplicates import duplicate_problem, leads_mark_duplicate
 from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._http import problem_response, pydantic_errors, request_token, require_write
+from leadpact.leads._kinds import events_refuse_unknown_kinds
 from leadpact.leads._store import PeopleIndex, store_batch
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent, LeadState
 from leadpact.leads.selectors import lead_by_source, lead_detail, leads_handoff_status, leads_list
@@ -36,10 +38,15 @@ MAX_BATCH = 1000
 _EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 _LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
-Kind = Literal[
-    "created", "handed_over", "assigned", "contact_attempt", "accepted", "rejected", "qualified",
-    "opportunity", "won", "lost", "recycled", "feedback", "field_changed",
-]  # fmt: skip
+Kind = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=KIND_MAX_LENGTH, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"),
+]
+_KIND_HELP = (
+    "created, handed_over, assigned, contact_attempt, accepted, rejected, qualified, opportunity, won,"
+    " lost, recycled, feedback, field_changed; or a pause kind an agreement declares in clock.pause"
+    " (e.g. waiting_on_customer), and resumed to end a pause"
+)
 # PostgreSQL cannot store NUL characters in text: refused by the schema, in pydantic's (Rust) validator
 _NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, StringConstraints(pattern=_NO_NUL)]
@@ -87,6 +94,13 @@ class LeadIn(Schema):
     consent: bool | None = None
     recent_touches: int | None = Field(None, ge=0, le=1_000_000_000)
     extra: Pairs = Field(default_factory=dict)
+    duplicate_of: int | None = Field(
+        None,
+        ge=1,
+        le=2**62,
+        description="the id of the earlier lead this one duplicates (left out: unchanged; null: not a"
+        " duplicate); leads are also marked at handoff when an earlier handed-over lead has the same e-mail",
+    )
 
     @field_validator("created_at")
     @classmethod
@@ -126,7 +140,7 @@ class EventIn(Schema):
 
     source: Slug
     external_id: ExternalId
-    kind: Kind
+    kind: Kind = Field(description=_KIND_HELP)
     occurred_at: AwareDatetime = Field(description="when it happened, with an offset")
     idempotency_key: str | None = Field(None, min_length=1, max_length=200, pattern=_NO_NUL)
     actor: str = _text(200, "a person's name or e-mail, or a label")
@@ -241,6 +255,7 @@ class LeadOut(Schema):
     extra: dict[str, Any]
     marketing_owner: str | None
     sales_owner: str | None
+    duplicate_of: int | None = Field(description="the earlier lead this one is a duplicate of")
     created_at: dt.datetime
     updated_at: dt.datetime
     state: StateOut | None
@@ -266,6 +281,9 @@ class HandoffCheckOut(Schema):
     met: bool
     failed: list[str]
     missing_fields: list[str]
+    definitions: dict[str, Any] = Field(
+        description="every covered definition: key → {version, met, failed} (empty on older checks)"
+    )
 
 
 class LeadDetailOut(LeadOut):
@@ -328,6 +346,7 @@ def _lead_out(lead: Lead, *, handoff: str | None = None) -> dict[str, Any]:
         "lead_source": lead.source,
         "marketing_owner": lead.marketing_owner.name if lead.marketing_owner else None,
         "sales_owner": lead.sales_owner.name if lead.sales_owner else None,
+        "duplicate_of": lead.duplicate_of_id,
         "state": _state_out(state),
         "handoff": handoff,
         "sla": None,
@@ -355,6 +374,7 @@ def _check_out(check: HandoffCheck) -> dict[str, Any]:
         "met": check.met,
         "failed": check.failed,
         "missing_fields": check.missing_fields,
+        "definitions": check.definitions,
     }
 
 
@@ -370,11 +390,38 @@ def _owner_errors(item: LeadIn, people: PeopleIndex, index: int | None) -> list[
     ]
 
 
+def _duplicate_errors(organization: Organization, item: LeadIn, index: int | None) -> list[dict[str, Any]]:
+    """The item's ``duplicate_of`` refused before anything is stored (an unknown lead, itself, a cycle)."""
+    if item.duplicate_of is None:
+        return []
+    known = lead_by_source(organization=organization, source=item.source, external_id=item.external_id)
+    problem = duplicate_problem(
+        organization=organization, lead_ids=[known.pk] if known else [], original_id=item.duplicate_of
+    )
+    return [] if problem is None else [{"index": index, "field": "duplicate_of", "reason": problem}]
+
+
+def _apply_duplicates(organization: Organization, items: list[LeadIn], lead_ids: list[int]) -> None:
+    """Set or clear ``duplicate_of`` where the item gave it (checked before by :func:`_duplicate_errors`)."""
+    for item, pk in zip(items, lead_ids, strict=True):
+        if "duplicate_of" in item.model_fields_set:
+            leads_mark_duplicate(organization=organization, lead_ids=[pk], original_id=item.duplicate_of)
+
+
 def _store_events(
     organization: Organization, items: list[tuple[int, EventIn]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Store the events in one transaction; returns (results, errors) by the items' indexes."""
-    records = [item.record() for _, item in items]
+    """Store the events in one transaction; returns (results, errors) by the items' indexes.
+
+    An event of a kind the organisation's agreements do not declare is refused (field ``kind``).
+    """
+    all_records = [item.record() for _, item in items]
+    kept, refusals = events_refuse_unknown_kinds(organization, all_records)
+    kind_errors = [{"index": items[r.index][0], "field": "kind", "reason": r.reason} for r in refusals]
+    items = [items[i] for i in kept]
+    if not items:
+        return [], kind_errors
+    records = [all_records[i] for i in kept]
     client_keys = [item.key() for _, item in items]
     with transaction.atomic():
         outcome = store_batch(
@@ -387,7 +434,7 @@ def _store_events(
             unknown_leads="refuse",
             keys=client_keys,
         )
-    errors = [
+    errors = kind_errors + [
         {"index": items[p.index][0], "field": p.field, "reason": p.reason + "; create the lead first"}
         for p in outcome.problems
     ]
@@ -423,6 +470,7 @@ def lead_upsert(request: HttpRequest, payload: LeadIn) -> Any:
     """Upsert by ``(source, external_id)``: repeating the same request gives the same lead, unchanged."""
     token = require_write(request)
     errors = _owner_errors(payload, PeopleIndex(token.organization), None)
+    errors += _duplicate_errors(token.organization, payload, None)
     if errors:
         return problem_response(
             status=422, problem="invalid-input", detail=errors[0]["reason"], errors=errors
@@ -436,6 +484,7 @@ def lead_upsert(request: HttpRequest, payload: LeadIn) -> Any:
             people=PeopleIndex(token.organization),
             checker=HandoffChecker(token.organization),
         )
+        _apply_duplicates(token.organization, [payload], outcome.lead_ids)
     lead = Lead.objects.select_related("marketing_owner", "sales_owner", "organization").get(
         pk=outcome.lead_ids[0]
     )
@@ -458,7 +507,7 @@ def leads_upsert_batch(request: HttpRequest, payload: LeadBatchIn) -> Any:
         except ValidationError as exc:
             errors.extend(pydantic_errors([dict(e) for e in exc.errors()], index=index))
             continue
-        owner_errors = _owner_errors(item, people, index)
+        owner_errors = _owner_errors(item, people, index) + _duplicate_errors(token.organization, item, index)
         if owner_errors:
             errors.extend(owner_errors)
             continue
@@ -474,6 +523,7 @@ def leads_upsert_batch(request: HttpRequest, payload: LeadBatchIn) -> Any:
                 people=people,
                 checker=HandoffChecker(token.organization),
             )
+            _apply_duplicates(token.organization, [item for _, item in valid], outcome.lead_ids)
         results = [
             {"index": valid[i][0], "id": pk, "created": created}
             for i, (pk, created) in enumerate(zip(outcome.lead_ids, outcome.leads_created, strict=True))

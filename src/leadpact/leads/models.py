@@ -3,10 +3,12 @@ API tokens, file import jobs and webhook deliveries."""
 
 from __future__ import annotations
 
-from hashlib import sha256
 from typing import Any, NoReturn
 
 from django.db import models
+from django.db.models.functions import Lower
+
+from leadpact.leads._prepare import key_digest
 
 __all__ = [
     "ApiToken",
@@ -32,7 +34,7 @@ def digest_of_key(idempotency_key: str) -> bytes:
     >>> len(digest_of_key("client:api:order-17"))
     16
     """
-    return sha256(idempotency_key.encode()).digest()[:16]
+    return key_digest(idempotency_key)
 
 
 class AppendOnlyError(ValueError):
@@ -53,6 +55,7 @@ class EventKind(models.TextChoices):
     RECYCLED = "recycled", "Recycled"
     FEEDBACK = "feedback", "Feedback"
     FIELD_CHANGED = "field_changed", "Field changed"
+    RESUMED = "resumed", "Resumed (ends a pause)"
 
 
 class Lead(models.Model):
@@ -77,18 +80,51 @@ class Lead(models.Model):
     consent = models.BooleanField(null=True, blank=True)
     recent_touches = models.IntegerField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    # no index on the owners: no read looks leads up by owner alone, and each index is paid for on every
+    # one of a million inserts (deleting a person, rare, scans the leads once instead)
     marketing_owner = models.ForeignKey(
-        "organization.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "organization.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     sales_owner = models.ForeignKey(
-        "organization.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "organization.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    # the earlier lead this one duplicates: set by hand (API, admin) or at the handoff check (same e-mail)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        db_index=False,
+        help_text="the earlier lead this one is a duplicate of; duplicates leave every count",
     )
     created_at = models.DateTimeField(help_text="when the source created the lead")
     updated_at = models.DateTimeField()
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = (models.Index(fields=["organization", "created_at"], name="lead_org_created"),)
+        indexes = (
+            models.Index(fields=["organization", "created_at"], name="lead_org_created"),
+            # partial: the million leads without an e-mail or a duplicate mark never touch these
+            models.Index(
+                models.F("organization"), Lower("email"), name="lead_org_email", condition=~models.Q(email="")
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                name="lead_duplicate_of",
+                condition=models.Q(duplicate_of__isnull=False),
+            ),
+        )
 
     def __str__(self) -> str:
         return self.name or self.email or f"lead {self.pk}"
@@ -139,7 +175,8 @@ class LeadEvent(models.Model):
         "organization.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events", db_index=False)
-    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    # one of EventKind, or a pause kind an agreement of the organisation declares, or ``resumed``
+    kind = models.CharField(max_length=64)
     occurred_at = models.DateTimeField(help_text="when it happened, by the source's clock")
     recorded_at = models.DateTimeField(help_text="when leadpact stored it")
     actor = models.ForeignKey(
@@ -169,7 +206,13 @@ class LeadEvent(models.Model):
         )
         indexes = (
             models.Index(fields=["lead", "occurred_at"], name="lead_event_lead_time"),
-            models.Index(fields=["organization", "kind", "occurred_at"], name="lead_event_kind_time"),
+            # handoffs in a period (scorecards, clocks, accountability) are the only reads by kind and time:
+            # a partial index holds those, not every event (a third of an import's index inserts saved)
+            models.Index(
+                fields=["organization", "occurred_at"],
+                name="lead_event_handoffs",
+                condition=models.Q(kind="handed_over"),
+            ),
         )
 
     def __str__(self) -> str:
@@ -191,8 +234,13 @@ class LeadState(models.Model):
 
     lead = models.OneToOneField(Lead, on_delete=models.CASCADE, primary_key=True, related_name="state")
     stage = models.CharField(max_length=16, default="new")
-    owner = models.ForeignKey(
-        "organization.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    owner = models.ForeignKey(  # not indexed, like the lead's owners
+        "organization.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     owner_label = models.CharField(max_length=200, blank=True)
     handed_over_at = models.DateTimeField(null=True, blank=True)
@@ -216,8 +264,12 @@ class LeadState(models.Model):
 
 
 class HandoffCheck(models.Model):
-    """A lead checked at a handoff against the agreement version then in force: the covered definition's
-    rule (by its exact definition version) and the handoff data contract."""
+    """A lead checked at a handoff against the agreement version then in force: the rule of every
+    definition a commitment covers (by its exact definition version) and the handoff data contract.
+
+    ``definition_version``/``met``/``failed`` are the volume commitment's definition (kept for the
+    pages and rows written before ``definitions`` existed); ``definitions`` holds every covered one.
+    """
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoff_checks")
     event = models.ForeignKey(LeadEvent, on_delete=models.PROTECT, related_name="handoff_checks")
@@ -230,6 +282,13 @@ class HandoffCheck(models.Model):
     met = models.BooleanField(help_text="met the definition's rule (true when the definition has no rule)")
     failed = models.JSONField(default=list, blank=True, help_text="the failed clauses, in words")
     missing_fields = models.JSONField(default=list, blank=True, help_text="contract fields that failed")
+    definitions = models.JSONField(
+        default=dict,
+        db_default={},  # rows written by hand or by older code (without the column) read as "not checked"
+        blank=True,
+        help_text="every definition a commitment of the version covers: key → "
+        '{"version": definition version id, "met": bool, "failed": [clauses]}',
+    )
     checked_at = models.DateTimeField()
 
     class Meta:

@@ -29,6 +29,7 @@ from leadpact.connectors.webhooks import (
     verify_pipedrive,
 )
 from leadpact.leads._handoff import HandoffChecker
+from leadpact.leads._kinds import events_refuse_unknown_kinds
 from leadpact.leads._store import PeopleIndex, store_batch
 from leadpact.leads.models import WebhookDelivery, WebhookIntegration, WebhookRejection
 
@@ -123,17 +124,22 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != WebhookDelivery.Status.PENDING:
             return locked
+        kept, refusals = events_refuse_unknown_kinds(organization, parsed.events)
         outcome = store_batch(
             organization=organization,
             leads=parsed.leads,
-            events=parsed.events,
+            events=[parsed.events[i] for i in kept],
             now=moment,
             people=PeopleIndex(organization),
             checker=HandoffChecker(organization),
             unknown_leads="create",
         )
         notes = [f"item {p.index}: {p.reason}" for p in parsed.problems]
-        notes += [f"{p.what} {p.index}: {p.field}: {p.reason}" for p in outcome.problems]
+        notes += [f"event {r.index}: kind: {r.reason}" for r in refusals]
+        notes += [
+            f"{p.what} {kept[p.index] if p.what == 'event' else p.index}: {p.field}: {p.reason}"
+            for p in outcome.problems
+        ]
         locked.status = WebhookDelivery.Status.PROCESSED
         locked.error = "\n".join(notes)[:5000]
         locked.events_stored = sum(outcome.events_created)

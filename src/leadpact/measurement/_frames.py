@@ -4,24 +4,37 @@ One SQL query per table, integer columns only (times as microseconds since the e
 cents and reason codes computed by the database), fetched in chunks straight into numpy arrays: no
 ORM object per lead or event. The leads read are those handed over in ``[since, until)`` — with their
 whole event log up to ``now`` — so a month's scorecard reads a month's leads, not the whole history.
+
+The events come from the organisation's columnar snapshot (:mod:`._snapshot`: the chosen leads' ranges
+of a sorted copy, plus the events stored since, read by id); ``events_from="database"`` reads them with
+SQL instead (:func:`events_from_database`), the reference the snapshot is tested against.
+
+The leads are chosen once — from the snapshot's ``handed_over`` events — and the other tables are read
+by ranges of those ids (filtered here), not each through an ``IN (SELECT …)`` of its own. Every column
+fetched costs ~0.4 s a million rows through Python's sqlite3, so flags, owners and definition results
+are packed into few integers, and the ``missing_fields`` JSON is read only for checks that have any.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from leadpact.core._metrics_frames import NOT_CHECKED
 from leadpact.core.metrics import EventFrame, EventKind, LeadFrame
+from leadpact.leads._state import KIND_ORDER as EVENT_ORDER
+from leadpact.measurement._snapshot import snapshot_open
 
-__all__ = ["KIND_CODES", "LoadedFrames", "frames_load"]
+__all__ = ["KIND_CODES", "LoadedFrames", "frames_load", "kind_codes"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -39,12 +52,32 @@ KIND_CODES: dict[str, int] = {
     "recycled": EventKind.RECYCLED,
     "feedback": EventKind.FEEDBACK,
     "field_changed": EventKind.FIELD_CHANGED,
+    "resumed": EventKind.RESUMED,
 }
-# the leads app's tie-break for events at the same instant (leads._state.KIND_ORDER)
-_KIND_ORDER = (
-    "created", "field_changed", "handed_over", "assigned", "accepted", "rejected", "contact_attempt",
-    "qualified", "opportunity", "won", "lost", "feedback", "recycled",
-)  # fmt: skip  # fmt: skip
+#: Codes an event frame's kind column has room for (6 bits): pause kinds take CUSTOM .. 63.
+MAX_KIND_CODE = 63
+
+
+def kind_codes(pause_kinds: Sequence[str] = ()) -> dict[str, int]:
+    """Event kind → engine code: the fixed kinds, ``resumed``, then each pause kind (sorted, deduplicated)
+    from :attr:`EventKind.CUSTOM` up. Any other stored kind reads as ``EventKind.CUSTOM - 1`` (31, no
+    meaning) in an event frame, so it neither pauses nor stops a clock.
+
+    >>> kind_codes(["waiting_on_customer"])["waiting_on_customer"] == EventKind.CUSTOM
+    True
+    """
+    codes = dict(KIND_CODES)
+    for name in sorted(set(pause_kinds) - set(KIND_CODES)):
+        code = int(EventKind.CUSTOM) + len(codes) - len(KIND_CODES)
+        if code > MAX_KIND_CODE:
+            room = MAX_KIND_CODE - int(EventKind.CUSTOM) + 1
+            raise ValueError(f"pause kinds: at most {room} are supported")
+        codes[name] = code
+    return codes
+
+
+#: The code an event frame gives a stored kind :func:`kind_codes` does not know.
+OTHER_KIND = int(EventKind.CUSTOM) - 1
 UNKNOWN_REASON = 2000  # a reason code the agreement does not know (codes are 0..1999)
 _CHUNK = 200_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -57,7 +90,14 @@ class LoadedFrames:
 
     events: EventFrame
     leads: LeadFrame
-    definition_versions: dict[int, int]  # lead id -> definition version id its handoff was checked by
+    checked_lead: IntArray  # the leads whose handoff was checked by a definition version …
+    checked_version: IntArray  # … and that version's id
+
+    @property
+    def definition_versions(self) -> dict[int, int]:
+        """Lead id → the definition version id its handoff was checked by (built when asked: a year's
+        million leads as a dict cost more than the read it comes from)."""
+        return dict(zip(self.checked_lead.tolist(), self.checked_version.tolist(), strict=True))
 
 
 def _case(column: str, mapping: Sequence[tuple[str, int]], default: str) -> str:
@@ -86,6 +126,21 @@ def _json(column: str, key: str) -> str:
     return f"json_extract({column}, '$.{key}')"
 
 
+def _definition_met(key: str) -> str:
+    """1 met, 0 missed, -1 not checked: the handoff check's ``definitions`` entry for ``key``, or for a
+    row written before that column existed, its ``met`` when its definition version is ``key``'s."""
+    if not _SLUG.fullmatch(key):
+        raise ValueError(f"sql definition: {key!r} is not a slug")
+    if connection.vendor == "postgresql":
+        value = f"(c.definitions -> '{key}' ->> 'met')"
+        met = f"WHEN {value} = 'true' THEN 1 WHEN {value} = 'false' THEN 0"
+    else:
+        value = f"json_extract(c.definitions, '$.\"{key}\".met')"
+        met = f"WHEN {value} = 1 THEN 1 WHEN {value} = 0 THEN 0"
+    fallback = f"WHEN dv.key = '{key}' THEN (CASE WHEN c.met THEN 1 ELSE 0 END)"
+    return f"CASE {met} {fallback} ELSE {NOT_CHECKED} END"
+
+
 def _json_type(column: str, key: str) -> str:
     if connection.vendor == "postgresql":
         return f"jsonb_typeof({column} -> '{key}')"
@@ -100,49 +155,127 @@ def _fetch(sql: str, params: Sequence[Any], width: int) -> npt.NDArray[np.int64]
             rows = cursor.fetchmany(_CHUNK)
             if not rows:
                 break
-            parts.append(np.array(rows, dtype=np.int64).reshape(-1, width))
+            flat = itertools.chain.from_iterable(rows)  # twice as fast as np.array(rows)
+            parts.append(np.fromiter(flat, dtype=np.int64, count=len(rows) * width).reshape(-1, width))
     return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
+
+
+#: Ids closer than this read as one range (rows in between are read and dropped: cheaper than a query).
+_GAP = 1024
+#: Ranges per query (two parameters each: well inside every backend's limit).
+_RANGES_PER_QUERY = 250
+
+
+def _id_ranges(ids: IntArray, gap: int = _GAP) -> list[tuple[int, int]]:
+    """The sorted ids as ``[lo, hi]`` runs, neighbours at most ``gap`` apart merged.
+
+    >>> _id_ranges(np.array([1, 2, 3, 5000, 5001]))
+    [(1, 3), (5000, 5001)]
+    """
+    if ids.shape[0] == 0:
+        return []
+    cut = np.flatnonzero(np.diff(ids) > gap) + 1
+    lo = ids[np.r_[0, cut]]
+    hi = ids[np.r_[cut - 1, ids.shape[0] - 1]]
+    return list(zip(lo.tolist(), hi.tolist(), strict=True))
+
+
+def _fetch_ranges(
+    sql: str,
+    column: str,
+    ranges: list[tuple[int, int]],
+    params: Sequence[Any],
+    width: int,
+    *,
+    ordered: bool = True,
+) -> npt.NDArray[np.int64]:
+    """``_fetch`` of ``sql`` (ending in a ``WHERE`` clause) restricted to ``column`` in ``ranges``
+    (ascending), a few hundred ranges per query, ordered by ``column`` when ``ordered``; rows the caller
+    did not ask for (inside a merged range) are the caller's to drop."""
+    parts = []
+    for at in range(0, len(ranges), _RANGES_PER_QUERY):
+        batch = ranges[at : at + _RANGES_PER_QUERY]
+        where = " OR ".join([f"{column} BETWEEN %s AND %s"] * len(batch))
+        bounds = [bound for pair in batch for bound in pair]
+        order = f" ORDER BY {column}" if ordered else ""
+        parts.append(_fetch(f"{sql} AND ({where}){order}", [*params, *bounds], width))
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
+
+
+_OWNERS = "(COALESCE(marketing_owner_id, -1) + 1) * 4294967296 + (COALESCE(sales_owner_id, -1) + 1)"
+#: Up to this many runs of consecutive chosen ids, the owners are read run by run without the ids.
+_MAX_RUNS = 64
+
+
+def _leads_load(organization_id: int, chosen: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """The leads of ``chosen`` (sorted, unique) that exist in the organisation: ids, marketing and sales
+    owners (-1: none).
+
+    Fetching a column costs ~0.4 s a million rows, so the common case (a period's leads are a few runs
+    of consecutive ids) fetches one: both owners packed in one integer, a query per run, in id order.
+    As many rows as ids means every chosen id was found (ids are unique), so row ``i`` is
+    ``chosen[i]``; otherwise (a lead gone, another organisation's, or many runs) they are read with
+    their ids. ``+organization_id``: SQLite would otherwise walk the (organisation, created) index and
+    sort a million rows by id, where the primary key's range is already in order.
+    """
+    runs = _id_ranges(chosen, gap=1)
+    if len(runs) <= _MAX_RUNS:
+        parts = [
+            _fetch(
+                f"SELECT {_OWNERS} FROM leads_lead WHERE +organization_id = %s"  # noqa: S608 - constants only
+                " AND id >= %s AND id <= %s ORDER BY id",
+                [organization_id, lo, hi],
+                1,
+            )[:, 0]
+            for lo, hi in runs
+        ]
+        packed = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        if packed.shape[0] == chosen.shape[0]:
+            return chosen, (packed >> 32) - 1, (packed & 0xFFFFFFFF) - 1
+    rows = _fetch_ranges(
+        f"SELECT id, {_OWNERS} FROM leads_lead WHERE +organization_id = %s",  # noqa: S608 - constants only
+        "id",
+        _id_ranges(chosen),
+        [organization_id],
+        2,
+        ordered=False,
+    )
+    rows = rows[_member(rows[:, 0], chosen)]
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return np.ascontiguousarray(rows[:, 0]), (rows[:, 1] >> 32) - 1, (rows[:, 1] & 0xFFFFFFFF) - 1
+
+
+def _member(values: IntArray, ids: IntArray) -> npt.NDArray[np.bool_]:
+    """Per value, whether it is one of the sorted unique ``ids``."""
+    at = np.searchsorted(ids, values)
+    found: npt.NDArray[np.bool_] = at < ids.shape[0]
+    found[found] = ids[at[found]] == values[found]
+    return found
 
 
 def _micros(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // dt.timedelta(microseconds=1)
 
 
-def frames_load(
+def events_from_database(
     *,
     organization_id: int,
-    agreement_id: int,
-    version_id: int,
-    since: dt.datetime,
-    until: dt.datetime,
-    now: dt.datetime,
+    chosen: str,
+    chosen_params: Sequence[Any],
+    lead_id: IntArray,
+    now_db: Any,
     reason_codes: Sequence[str],
-    field_names: Sequence[str],
-) -> LoadedFrames:
-    """The frames for the leads handed over in ``[since, until)`` (events known by ``now``)."""
+    pause_kinds: Sequence[str],
+) -> EventFrame:
+    """The event frame of the leads ``chosen`` (a subquery) straight from SQL: the reference the snapshot
+    is tested against (``frames_load(events_from="database")``). Ties at one instant sort by the leads
+    app's order of kinds, then by id."""
     pg = connection.vendor == "postgresql"
-    if len(reason_codes) >= UNKNOWN_REASON:
-        raise ValueError(
-            f"frames: {len(reason_codes)} reason codes, at most {UNKNOWN_REASON - 1} are supported"
-        )
-    chosen = (
-        "SELECT DISTINCT lead_id FROM leads_leadevent WHERE organization_id = %s AND kind = 'handed_over'"
-        " AND occurred_at >= %s AND occurred_at < %s AND occurred_at <= %s"
+    human_sql = (
+        "CASE WHEN (e.data -> 'human') = 'true'::jsonb THEN 1 ELSE 0 END"
+        if pg
+        else "CASE WHEN json_type(e.data, '$.human') = 'true' THEN 1 ELSE 0 END"
     )
-    adapt = connection.ops.adapt_datetimefield_value
-    since_db, until_db, now_db = adapt(since), adapt(until), adapt(now)
-    chosen_params = [organization_id, since_db, until_db, now_db]
-
-    lead_rows = _fetch(
-        "SELECT id, COALESCE(marketing_owner_id, -1), COALESCE(sales_owner_id, -1) FROM leads_lead"  # noqa: S608 - constants and slugs only; values are bound
-        f" WHERE id IN ({chosen}) ORDER BY id",
-        chosen_params,
-        3,
-    )
-    lead_id = lead_rows[:, 0]
-
-    human = _json("e.data", "human")
-    human_sql = f"CASE WHEN {human} = 'true' THEN 1 ELSE 0 END" if pg else f"COALESCE({human}, 0)"
     amount = _json("e.data", "amount")
     cents = (
         f"ROUND(CAST({amount} AS NUMERIC) * 100)"
@@ -156,7 +289,7 @@ def frames_load(
         [*((code, i) for i, code in enumerate(reason_codes)), ("", -1)],
         f"CASE WHEN {_json_type('e.data', 'reason_code')} IS NULL THEN -1 ELSE {UNKNOWN_REASON} END",
     )
-    kind_sql = _case("e.kind", list(KIND_CODES.items()), str(int(EventKind.CUSTOM)))
+    kind_sql = _case("e.kind", list(kind_codes(pause_kinds).items()), str(OTHER_KIND))
     # kind, human, reason and cents packed in one integer: every column fetched costs a second a 6M rows
     packed = (
         f"{kind_sql}"
@@ -172,7 +305,7 @@ def frames_load(
         f"SELECT e.lead_id, {_us('e.occurred_at')}, {packed}"  # noqa: S608 - constants and slugs only; values are bound
         " FROM leads_leadevent e WHERE e.organization_id = %s AND e.occurred_at <= %s"
         f" AND e.lead_id IN ({chosen})"
-        " ORDER BY e.lead_id, e.occurred_at",
+        " ORDER BY e.lead_id, e.occurred_at, e.id",
         [organization_id, now_db, *chosen_params],
         3,
     )
@@ -184,11 +317,11 @@ def frames_load(
     tie = (lead_col[1:] == lead_col[:-1]) & (at[1:] == at[:-1])
     if tie.any():
         rank = np.full(64, 99, dtype=np.int64)
-        for i, name in enumerate(_KIND_ORDER):
-            rank[KIND_CODES[name]] = i
+        for name, code in KIND_CODES.items():
+            rank[code] = EVENT_ORDER.get(name, 99)
         order = np.lexsort((rank[kind], at, lead_col))
         lead_col, at, bits, kind = lead_col[order], at[order], bits[order], kind[order]
-    events = EventFrame(
+    return EventFrame(
         lead=np.searchsorted(lead_id, lead_col),
         kind=kind,
         occurred_at=at.astype("datetime64[us]"),
@@ -198,62 +331,251 @@ def frames_load(
         actor=np.full(at.shape[0], -1, dtype=np.int32),
     )
 
-    met = np.ones(lead_id.shape[0], dtype=np.bool_)
-    present = np.ones((lead_id.shape[0], len(field_names)), dtype=np.bool_)
-    definition_versions: dict[int, int] = {}
-    # per lead, the check of its latest handoff (this version's check first when there are several)
-    empty = "c.missing_fields = '[]'::jsonb" if pg else "c.missing_fields = '[]'"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.lead_id, CASE WHEN c.met THEN 1 ELSE 0 END, COALESCE(c.definition_version_id, -1),"  # noqa: S608 - constants and slugs only; values are bound
-            f" CASE WHEN {empty} THEN NULL ELSE c.missing_fields END"
-            " FROM leads_handoffcheck c"
-            f" WHERE c.lead_id IN ({chosen}) ORDER BY c.lead_id, c.event_id,"
-            " CASE WHEN c.agreement_version_id = %s THEN 1 ELSE 0 END",
-            [*chosen_params, version_id],
-        )
-        checks = cursor.fetchall()
-    if checks:
-        c_lead = np.fromiter((r[0] for r in checks), dtype=np.int64, count=len(checks))
-        c_met = np.fromiter((r[1] for r in checks), dtype=np.int64, count=len(checks)) != 0
-        c_def = np.fromiter((r[2] for r in checks), dtype=np.int64, count=len(checks))
-        last = np.ones(len(checks), dtype=np.bool_)  # the last check row of each lead
-        last[:-1] = c_lead[1:] != c_lead[:-1]
-        rows = np.searchsorted(lead_id, c_lead[last])
-        met[rows] = c_met[last]
-        column = {name: j for j, name in enumerate(field_names)}
-        for i in np.flatnonzero(last).tolist():
-            missing = checks[i][3]
-            if missing is None:
-                continue
-            names = json.loads(missing) if isinstance(missing, str) else missing
-            row = int(np.searchsorted(lead_id, c_lead[i]))
-            for name in names:
-                if name in column:
-                    present[row, column[name]] = False
-        has_def = last & (c_def >= 0)
-        definition_versions = dict(zip(c_lead[has_def].tolist(), c_def[has_def].tolist(), strict=True))
 
-    upheld = np.zeros(lead_id.shape[0], dtype=np.bool_)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT d.lead_id FROM measurement_dispute d"  # noqa: S608 - constants and slugs only; values are bound
-            " JOIN agreements_agreementversion v ON v.id = d.agreement_version_id"
-            f" WHERE d.status = 'upheld' AND v.agreement_id = %s AND d.lead_id IN ({chosen})",
-            [agreement_id, *chosen_params],
+def frames_load(
+    *,
+    organization_id: int,
+    agreement_id: int,
+    version_id: int,
+    since: dt.datetime,
+    until: dt.datetime,
+    now: dt.datetime,
+    reason_codes: Sequence[str],
+    field_names: Sequence[str],
+    definition_keys: Sequence[str] = (),
+    pause_kinds: Sequence[str] = (),
+    events_from: Literal["snapshot", "database"] = "snapshot",
+) -> LoadedFrames:
+    """The frames for the leads handed over in ``[since, until)`` (events known by ``now``).
+
+    ``definition_keys``: the definitions whose result at handoff the lead frame carries
+    (``LeadFrame.definitions``); ``pause_kinds``: the event kinds read as pause codes (:func:`kind_codes`).
+
+    The leads are chosen once (from the snapshot, or with SQL for ``events_from="database"``); the
+    other tables are then read by ranges of those ids and filtered here, not through an ``IN`` subquery
+    each (which made every read repeat the choice).
+    """
+    if len(reason_codes) >= UNKNOWN_REASON:
+        raise ValueError(
+            f"frames: {len(reason_codes)} reason codes, at most {UNKNOWN_REASON - 1} are supported"
         )
-        ids = np.array([r[0] for r in cursor.fetchall()], dtype=np.int64)
-    if ids.shape[0]:
-        upheld[np.searchsorted(lead_id, ids)] = True
+    chosen = (
+        "SELECT DISTINCT lead_id FROM leads_leadevent WHERE organization_id = %s AND kind = 'handed_over'"
+        " AND occurred_at >= %s AND occurred_at < %s AND occurred_at <= %s"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    chosen_params = [organization_id, adapt(since), adapt(until), adapt(now)]
+    snapshot = None
+    if events_from == "database":
+        chosen_ids = np.unique(_fetch(chosen, chosen_params, 1)[:, 0])
+    else:
+        snapshot = snapshot_open(organization_id=organization_id)
+        chosen_ids = snapshot.handed_over_leads(_micros(since), min(_micros(until), _micros(now) + 1))
+
+    lead_id, marketing_owner, sales_owner = _leads_load(organization_id, chosen_ids)
+
+    if snapshot is None:
+        events = events_from_database(
+            organization_id=organization_id,
+            chosen=chosen,
+            chosen_params=chosen_params,
+            lead_id=lead_id,
+            now_db=chosen_params[3],
+            reason_codes=reason_codes,
+            pause_kinds=pause_kinds,
+        )
+    else:
+        events = snapshot.frame(
+            lead_id=lead_id,
+            now=now,
+            kind_codes=kind_codes(pause_kinds),
+            other_kind=OTHER_KIND,
+            reason_codes=reason_codes,
+            unknown_reason=UNKNOWN_REASON,
+        )
+
+    keys = [k for k in dict.fromkeys(definition_keys) if k]
+    checks = _checks_load(lead_id, version_id=version_id, field_names=field_names, keys=keys)
+
+    # duplicates: the earlier lead each one duplicates (Lead.duplicate_of), -1 for none; read through
+    # the partial index of marked leads, not lead by lead
+    duplicate_of = np.full(lead_id.shape[0], -1, dtype=np.int64)
+    if lead_id.shape[0]:
+        marked = _fetch(
+            # "+": through the partial index of marked leads, not the organisation's million
+            "SELECT id, duplicate_of_id FROM leads_lead WHERE duplicate_of_id IS NOT NULL"
+            " AND +organization_id = %s AND +id >= %s AND +id <= %s",
+            [organization_id, int(lead_id[0]), int(lead_id[-1])],
+            2,
+        )
+        marked = marked[_member(marked[:, 0], lead_id)]
+        duplicate_of[np.searchsorted(lead_id, marked[:, 0])] = marked[:, 1]
+
+    upheld_ids = _fetch(
+        "SELECT DISTINCT d.lead_id FROM measurement_dispute d"
+        " JOIN agreements_agreementversion v ON v.id = d.agreement_version_id"
+        " WHERE d.status = 'upheld' AND v.agreement_id = %s",
+        [agreement_id],
+        1,
+    )[:, 0]
+    upheld = _member(lead_id, np.unique(upheld_ids))
 
     leads = LeadFrame(
         lead_id=lead_id,
-        marketing_owner=lead_rows[:, 1].astype(np.int32),
-        sales_owner=lead_rows[:, 2].astype(np.int32),
-        met_definition=met,
+        marketing_owner=marketing_owner.astype(np.int32),
+        sales_owner=sales_owner.astype(np.int32),
+        met_definition=checks.met,
         disputed_upheld=upheld,
-        duplicate_of=np.full(lead_id.shape[0], -1, dtype=np.int64),
+        duplicate_of=duplicate_of,
         field_names=tuple(field_names),
-        fields_present=present,
+        fields_present=checks.present,
+        definitions=checks.definitions,
     )
-    return LoadedFrames(events=events, leads=leads, definition_versions=definition_versions)
+    return LoadedFrames(
+        events=events, leads=leads, checked_lead=checks.checked_lead, checked_version=checks.checked_version
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    met: npt.NDArray[np.bool_]
+    present: npt.NDArray[np.bool_]
+    definitions: dict[str, npt.NDArray[np.int8]]
+    checked_lead: IntArray
+    checked_version: IntArray
+
+
+#: Definition results packed per integer column (two bits each: not checked, missed, met).
+_KEYS_PER_COLUMN = 30
+#: Chosen leads at least this share of all checks: the checks are read in one pass over the table.
+_WHOLE_TABLE_SHARE = 0.5
+#: Up to this many definitions share the flags column (34 bits of flags and version, 2 bits each).
+_FOLD_KEYS = 14
+
+
+def _checks_load(
+    lead_id: IntArray, *, version_id: int, field_names: Sequence[str], keys: list[str]
+) -> _Checks:
+    """Per lead, the check of its latest handoff (this version's check first when there are several):
+    met, the contract fields present, each definition's result and the definition version.
+
+    One integer row per check (its order and its flags packed), so a million checks fetch in about a
+    second; the ``missing_fields`` JSON is read and decoded only for the checks that have any, each
+    distinct list once.
+    """
+    n = lead_id.shape[0]
+    met = np.ones(n, dtype=np.bool_)
+    present = np.ones((n, len(field_names)), dtype=np.bool_)
+    definitions = {k: np.full(n, NOT_CHECKED, dtype=np.int8) for k in keys}
+    none = np.zeros(0, dtype=np.int64)
+    if n == 0:
+        return _Checks(met, present, definitions, none, none)
+    pg = connection.vendor == "postgresql"
+    empty = "c.missing_fields = '[]'::jsonb" if pg else "c.missing_fields = '[]'"
+    has_missing = f"CASE WHEN c.missing_fields IS NULL OR {empty} THEN 0 ELSE 2 END" if field_names else "0"
+    flags = (
+        f"(COALESCE(c.definition_version_id, -1) + 1) * 4 + CASE WHEN c.met THEN 1 ELSE 0 END + {has_missing}"
+    )
+    chunks = [keys[at : at + _KEYS_PER_COLUMN] for at in range(0, len(keys), _KEYS_PER_COLUMN)]
+    packed = [
+        " + ".join(f"CAST({_definition_met(key)} + 1 AS BIGINT) * {4**j}" for j, key in enumerate(c))
+        for c in chunks
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM leads_handoffcheck")
+        total = cursor.fetchone()[0]
+        cursor.execute("SELECT MAX(id) FROM agreements_definitionversion")
+        top_version = cursor.fetchone()[0] or 0
+    # a few definitions fold into the flags column (one column fewer to fetch: ~0.3 s a million rows)
+    fold = len(keys) <= _FOLD_KEYS and top_version < 2**31
+    if fold and packed:
+        flags, packed = f"({flags}) * {4 ** len(keys)} + {packed[0]}", []
+    join = " LEFT JOIN agreements_definitionversion dv ON dv.id = c.definition_version_id" if keys else ""
+    # most of the table wanted (a year): one pass over it beats walking the lead index
+    whole = n >= _WHOLE_TABLE_SHARE * total
+    rows = _fetch_ranges(
+        "SELECT c.lead_id, c.event_id * 2 + CASE WHEN c.agreement_version_id = %s THEN 1 ELSE 0 END,"  # noqa: S608 - constants and slugs only; values are bound
+        f" c.id, {flags}"
+        + "".join(f", {p}" for p in packed)
+        + f" FROM leads_handoffcheck c{join} WHERE 1 = 1",
+        "c.lead_id + 0" if whole else "c.lead_id",  # "+ 0": not through the index
+        [(int(lead_id[0]), int(lead_id[-1]))] if whole else _id_ranges(lead_id),
+        [version_id],
+        4 + len(packed),
+        ordered=False,
+    )
+    keep = _member(rows[:, 0], lead_id)
+    if not keep.all():
+        rows = rows[keep]
+    if rows.shape[0] == 0:
+        return _Checks(met, present, definitions, none, none)
+    # one check per lead, in lead order (the usual case): nothing to choose
+    if rows.shape[0] > 1 and not bool((rows[1:, 0] > rows[:-1, 0]).all()):
+        rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))]
+        last = np.ones(rows.shape[0], dtype=np.bool_)  # the last check row of each lead
+        last[:-1] = rows[1:, 0] != rows[:-1, 0]
+        rows = rows[last]
+    at = np.searchsorted(lead_id, rows[:, 0])
+    bits = rows[:, 3]
+    if fold:
+        columns = [bits & (4 ** len(keys) - 1)]
+        bits = bits >> (2 * len(keys))
+    else:
+        columns = [rows[:, 4 + k] for k in range(len(chunks))]
+    met[at] = (bits & 1) != 0
+    for j, key in enumerate(keys):
+        column = columns[j // _KEYS_PER_COLUMN] >> (2 * (j % _KEYS_PER_COLUMN))
+        definitions[key][at] = ((column & 3) - 1).astype(np.int8)
+    version = (bits >> 2) - 1
+    has_version = version >= 0
+    with_missing = (bits & 2) != 0
+    if with_missing.any():
+        _missing_load(present, field_names, check_id=rows[with_missing, 2], row=at[with_missing])
+    return _Checks(
+        met, present, definitions, np.ascontiguousarray(rows[has_version, 0]), version[has_version]
+    )
+
+
+def _missing_load(
+    present: npt.NDArray[np.bool_], field_names: Sequence[str], *, check_id: IntArray, row: IntArray
+) -> None:
+    """Mark the fields each check ``check_id`` found missing as absent in ``present[row]``."""
+    order = np.argsort(check_id)
+    check_id, row = check_id[order], row[order]
+    texts: list[Any] = []
+    ids: list[int] = []
+    empty = "missing_fields = '[]'::jsonb" if connection.vendor == "postgresql" else "missing_fields = '[]'"
+    ranges = _id_ranges(check_id)  # checks of one import have neighbouring ids
+    for at in range(0, len(ranges), _RANGES_PER_QUERY):
+        batch = ranges[at : at + _RANGES_PER_QUERY]
+        where = " OR ".join(["id BETWEEN %s AND %s"] * len(batch))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, missing_fields FROM leads_handoffcheck"  # noqa: S608 - constants only; values are bound
+                f" WHERE missing_fields IS NOT NULL AND NOT ({empty}) AND ({where})",
+                [bound for pair in batch for bound in pair],
+            )
+            for check, missing in cursor.fetchall():
+                ids.append(check)
+                texts.append(missing)
+    found = np.array(ids, dtype=np.int64)
+    wanted = np.flatnonzero(_member(found, check_id))
+    rows = row[np.searchsorted(check_id, found[wanted])]
+    code_of: dict[str, int] = {}
+    codes = np.fromiter(
+        (
+            code_of.setdefault(t if isinstance(t, str) else json.dumps(t), len(code_of))
+            for t in (texts[k] for k in wanted.tolist())
+        ),
+        dtype=np.int64,
+        count=wanted.shape[0],
+    )
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(code_of) + 1))
+    column_of = {name: j for j, name in enumerate(field_names)}
+    for text, code in code_of.items():  # each distinct list of missing fields decoded once
+        names = json.loads(text) or ()
+        columns = [column_of[name] for name in dict.fromkeys(names) if name in column_of]
+        if columns:
+            these = rows[order[bounds[code] : bounds[code + 1]]]
+            present[np.ix_(these, np.array(columns, dtype=np.int64))] = False

@@ -1,8 +1,10 @@
 """Frozen periods: close a period's figures, show later changes as a restatement, accept it.
 
 A closed period never moves silently: :func:`measure` returns the stored figures; when a
-recomputation differs (a late event, a calendar edit, a dispute decided later) a pending
-:class:`Restatement` holds the difference until a lead of a party accepts it.
+recomputation differs (a late event, a calendar edit, a dispute decided later) the difference is
+shown (:func:`closed_view`, computed on the fly, writing nothing) and, by an explicit action
+(:func:`restatement_record`: ``leadpact close_period --restate`` or the scorecard's button), kept as a
+pending :class:`Restatement` until a lead of a party accepts it. Reading a page never writes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,7 +25,14 @@ from leadpact.measurement.measure import MeasureResult, measure_periods, result_
 from leadpact.measurement.models import ClosedMeasurement, ClosedPeriod, Restatement
 from leadpact.organization.models import Person
 
-__all__ = ["closed_results", "period_close", "restatement_accept"]
+__all__ = [
+    "ClosedView",
+    "closed_results",
+    "closed_view",
+    "period_close",
+    "restatement_accept",
+    "restatement_record",
+]
 
 _COMPARED = ("actual", "target", "status", "sample_size", "evidence")
 
@@ -96,6 +106,58 @@ def _differences(stored: dict[str, dict[str, Any]], fresh: dict[str, dict[str, A
     return out
 
 
+def _fingerprint(diff: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(diff, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedView:
+    """What a page shows of a period: its figures and, when closed, how a recomputation differs.
+
+    ``results`` are the stored figures of a closed period (``fresh`` of an open one);
+    ``differences`` (commitment, subject, field, stored, recomputed) are computed now and never
+    stored by reading; ``restatement`` is the pending restatement that records exactly these
+    differences, if one was recorded (``None``: the difference is not recorded yet).
+    """
+
+    results: list[MeasureResult]
+    closed: bool = False
+    differences: list[dict[str, Any]] = field(default_factory=list)
+    restatement: Restatement | None = None
+
+
+def closed_view(
+    *,
+    version: AgreementVersion,
+    period: Period,
+    fresh: list[MeasureResult],
+    narrowed: bool = False,
+) -> ClosedView:
+    """The figures to show for ``period``; reads only.
+
+    A narrowed measurement (one team or person) shows the stored figures of those subjects and the
+    latest pending restatement (a part is never compared on its own).
+    """
+    closed = ClosedPeriod.objects.filter(agreement_version=version, period=str(period)).first()
+    if closed is None:
+        return ClosedView(fresh)
+    stored = {_key(m.data): m.data for m in closed.measurements.all()}
+    new = {_key(d): d for d in (result_data(r) for r in fresh)}
+    pending = closed.restatements.filter(status=Restatement.Status.PENDING)
+    if narrowed:
+        restatement = pending.order_by("-id").first()
+        rid = None if restatement is None else restatement.pk
+        results = [
+            result_from_data(stored[k], closed=True, restatement_id=rid) for k in sorted(new) if k in stored
+        ]
+        return ClosedView(results, closed=True, restatement=restatement)
+    diff = _differences(stored, new)
+    restatement = pending.filter(fingerprint=_fingerprint(diff)).first() if diff else None
+    rid = None if restatement is None else restatement.pk
+    results = [result_from_data(d, closed=True, restatement_id=rid) for _, d in sorted(stored.items())]
+    return ClosedView(results, closed=True, differences=diff, restatement=restatement)
+
+
 def closed_results(
     *,
     version: AgreementVersion,
@@ -104,45 +166,48 @@ def closed_results(
     now: dt.datetime,
     narrowed: bool = False,
 ) -> list[MeasureResult]:
-    """The stored figures of a closed period (``fresh`` when open), with a restatement if they differ."""
-    closed = ClosedPeriod.objects.filter(agreement_version=version, period=str(period)).first()
+    """The stored figures of a closed period (``fresh`` when open); reads only (see :func:`closed_view`)."""
+    return closed_view(version=version, period=period, fresh=fresh, narrowed=narrowed).results
+
+
+def restatement_record(
+    *, version: AgreementVersion, period: Period | str, now: dt.datetime
+) -> Restatement | None:
+    """Recompute a closed period and keep a difference as a pending restatement (the explicit action).
+
+    ``None`` when the period is not closed or nothing differs. The same difference is one
+    restatement (recording it again returns it); a new difference supersedes a pending one. A
+    difference already accepted or superseded is not recorded again.
+    """
+    name = str(period if isinstance(period, Period) else Period.parse(period))
+    closed = ClosedPeriod.objects.filter(agreement_version=version, period=name).first()
     if closed is None:
-        return fresh
+        return None
+    fresh = measure_periods(version=version, periods=[name], now=now, closed="recompute")[name]
     stored = {_key(m.data): m.data for m in closed.measurements.all()}
     new = {_key(d): d for d in (result_data(r) for r in fresh)}
-    if narrowed:
-        # one team or person: the stored figures of those subjects, and the restatement a full
-        # measurement left pending (a part is never compared on its own)
-        pending = closed.restatements.filter(status=Restatement.Status.PENDING).order_by("-id").first()
-        rid = None if pending is None else pending.pk
-        return [
-            result_from_data(stored[k], closed=True, restatement_id=rid) for k in sorted(new) if k in stored
-        ]
     diff = _differences(stored, new)
-    restatement: Restatement | None = None
-    if diff:
-        fingerprint = hashlib.sha256(json.dumps(diff, sort_keys=True, default=str).encode()).hexdigest()
-        restatement = Restatement.objects.filter(closed_period=closed, fingerprint=fingerprint).first()
-        if restatement is None:
-            try:
-                with transaction.atomic():
-                    Restatement.objects.filter(
-                        closed_period=closed, status=Restatement.Status.PENDING
-                    ).update(status=Restatement.Status.SUPERSEDED)
-                    restatement = Restatement.objects.create(
-                        closed_period=closed,
-                        created_at=now,
-                        measured_at=now,
-                        differences=diff,
-                        figures=new,
-                        fingerprint=fingerprint,
-                    )
-            except IntegrityError:
-                restatement = Restatement.objects.get(closed_period=closed, fingerprint=fingerprint)
-        if restatement.status != Restatement.Status.PENDING:
-            restatement = None
-    rid = None if restatement is None else restatement.pk
-    return [result_from_data(d, closed=True, restatement_id=rid) for _, d in sorted(stored.items())]
+    if not diff:
+        return None
+    fingerprint = _fingerprint(diff)
+    restatement = Restatement.objects.filter(closed_period=closed, fingerprint=fingerprint).first()
+    if restatement is None:
+        try:
+            with transaction.atomic():
+                Restatement.objects.filter(closed_period=closed, status=Restatement.Status.PENDING).update(
+                    status=Restatement.Status.SUPERSEDED
+                )
+                restatement = Restatement.objects.create(
+                    closed_period=closed,
+                    created_at=now,
+                    measured_at=now,
+                    differences=diff,
+                    figures=new,
+                    fingerprint=fingerprint,
+                )
+        except IntegrityError:
+            restatement = Restatement.objects.get(closed_period=closed, fingerprint=fingerprint)
+    return restatement if restatement.status == Restatement.Status.PENDING else None
 
 
 @transaction.atomic

@@ -10,18 +10,20 @@ figures, with a :class:`~leadpact.measurement.models.Restatement` when a recompu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.agreements.services import agreement_version_document
 from leadpact.core.agreement import AgreementDocument, Commitment
 from leadpact.core.calendar import BusinessCalendar
+from leadpact.core.durations import BusinessDuration
 from leadpact.core.metrics import (
     Calendars,
     Frames,
@@ -41,12 +43,13 @@ from leadpact.core.metrics import (
 )
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
-from leadpact.measurement._frames import frames_load
+from leadpact.measurement._frames import frames_load, kind_codes
 from leadpact.measurement.selectors import CommitmentTarget, _people_in, commitment_targets
 from leadpact.organization.models import Person, Team
 from leadpact.organization.selectors import person_calendar, team_calendar
 
 __all__ = [
+    "NOT_CHECKED_BUCKET",
     "MeasureResult",
     "SubjectKind",
     "business_window",
@@ -61,6 +64,8 @@ __all__ = [
 
 SubjectKind = Literal["team", "person"]
 _ZERO_IDS = np.zeros(0, dtype=np.int64)
+#: The evidence bucket of leads not checked against the commitment's definition at handoff.
+NOT_CHECKED_BUCKET = "not_checked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +122,14 @@ def period_bounds(period: Period, tz: str) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def business_window(commitment: Commitment, calendar: BusinessCalendar, near: dt.date) -> dt.timedelta:
-    """The clock window as business time; ``Nbd`` is N full business days of the calendar."""
+def business_window(commitment: Commitment) -> dt.timedelta | BusinessDuration:
+    """The clock window: business minutes as a timedelta; ``Nbd`` as it is — each lead's own window,
+    from its start to the same business time of day N business days on (:mod:`leadpact.core.clocks`)."""
     assert commitment.clock is not None
     window = commitment.clock.window
     if window.minutes is not None:
         return dt.timedelta(minutes=window.minutes)
-    day = max(calendar.business_time_on(near + dt.timedelta(days=i)) for i in range(14))
-    return (window.business_days or 0) * day
+    return window
 
 
 def clock_calendar(person: Person) -> BusinessCalendar:
@@ -178,6 +183,8 @@ class _Measurer:
             for f in c.fields:
                 if f.field not in fields:
                     fields.append(f.field)
+        self.pause_kinds = sorted({k for c in self.doc.commitments if c.clock for k in c.clock.pause})
+        self.kind_codes = kind_codes(self.pause_kinds)
         loaded = frames_load(
             organization_id=org.pk,
             agreement_id=version.agreement_id,
@@ -187,8 +194,13 @@ class _Measurer:
             now=now,
             reason_codes=self.reason_codes,
             field_names=fields,
+            definition_keys=sorted({c.covers for c in self.doc.commitments if c.covers}),
+            pause_kinds=self.pause_kinds,
         )
+        self.loaded = loaded
         self.frames = Frames(loaded.events, loaded.leads, now=now)
+        self._paused_frames: dict[tuple[int, ...], Frames] = {(): self.frames}
+        self._unchecked: dict[str, npt.NDArray[np.int64] | None] = {}
         s = self.doc.settings
         self.rules = StatusRules(min_sample=s.min_sample, on_track=s.pacing.on_track, behind=s.pacing.behind)
         self.definitions = {d.key: d.number for d in version.definitions.all()}
@@ -198,6 +210,13 @@ class _Measurer:
         self._team_people: dict[tuple[int, Period], list[Person]] = {}
         everyone = Person.objects.filter(team__in=list(self.teams.values())).select_related("team")
         self.people = {p.pk: p for p in everyone.prefetch_related("leave")}
+
+    def frames_for(self, c: Commitment) -> Frames:
+        """The frames a commitment's clock runs on: with its pause kinds (shared by those with the same)."""
+        pauses = tuple(sorted(self.kind_codes[k] for k in c.clock.pause)) if c.clock else ()
+        if pauses not in self._paused_frames:
+            self._paused_frames[pauses] = self.frames.with_pauses(pauses)
+        return self._paused_frames[pauses]
 
     def team_cal(self, team: Team) -> BusinessCalendar:
         if team.pk not in self._team_cal:
@@ -231,6 +250,9 @@ class _Measurer:
             if isinstance(subject, Person) and subject.team_id != team.pk:
                 continue
             side = team_side(team)
+            # the leads a commitment measures: those meeting the definition it covers (a volume keeps
+            # the others, to show them as excluded); no ``covers``: every lead handed over
+            covers = ct.commitment.covers if ct.commitment.kind != "volume" else None
             if ct.people:
                 people = [pt.person for pt in ct.people]
             else:
@@ -245,7 +267,7 @@ class _Measurer:
                         "team",
                         team.pk,
                         team.name,
-                        Subject.team(side, [p.pk for p in people]),
+                        Subject.team(side, [p.pk for p in people], covers=covers),
                         ct.value,
                         self.team_cal(team),
                     )
@@ -254,11 +276,32 @@ class _Measurer:
                 if isinstance(subject, Person) and subject.pk != p.pk:
                     continue
                 value = person_target.get(p.pk, ct.value)
-                rows.append(("person", p.pk, p.name, Subject.person(side, p.pk), value, self.person_cal(p)))
+                one = Subject.person(side, p.pk, covers=covers)
+                rows.append(("person", p.pk, p.name, one, value, self.person_cal(p)))
             for kind, pk, name, subj, target, calendar in rows:
                 m = self.one(ct, period, start, end, subj, target, calendar)
                 out.append(self.result(ct, period, kind, pk, name, m))
         return out
+
+    def evidence(self, ct: CommitmentTarget, m: Measurement) -> Mapping[str, Any]:
+        """The measurement's evidence, plus ``not_checked``: its leads that were never checked against
+        the definition the commitment covers (older checks, or none): measured all the same, named."""
+        covers = ct.commitment.covers
+        if not covers:
+            return m.evidence
+        unchecked = self.unchecked_ids(covers)
+        if unchecked is None:
+            return m.evidence
+        return _NotChecked(m.evidence, unchecked)
+
+    def unchecked_ids(self, covers: str) -> npt.NDArray[np.int64] | None:
+        """The ids of the leads not checked against ``covers`` (``None``: none), once per definition:
+        every figure's evidence shares the one array (a copy per figure held a year's leads 3,000 times).
+        """
+        if covers not in self._unchecked:
+            unchecked = self.frames.not_checked(covers)
+            self._unchecked[covers] = self.frames.leads.lead_id[unchecked] if unchecked.any() else None
+        return self._unchecked[covers]
 
     def one(
         self,
@@ -271,7 +314,7 @@ class _Measurer:
         calendar: BusinessCalendar,
     ) -> Measurement | None:
         c = ct.commitment
-        f = self.frames
+        f = self.frames_for(c)
         expected: Decimal | None = None
         if ct.unit in ("count", "amount"):
             share = _fraction_elapsed(calendar, c.basis or self.doc.settings.basis, start, end, self.now)
@@ -298,16 +341,25 @@ class _Measurer:
         if c.kind == "revenue":
             return won_amount(f, target=value, **common)
         if c.kind == "conversion":
-            if c.outcome not in ("qualified", "won"):
+            if c.outcome is None:
                 return None
             return conversion(f, stage=c.outcome, target=value, **common)  # type: ignore[arg-type]
         if c.kind == "feedback":
+            within: dict[str, Any] = {}
+            if c.clock is not None:  # a reason within the clock's window (pending while it runs)
+                within = {
+                    "window": business_window(c),
+                    "calendars": self.calendars(ct.team),
+                    "clock_start": c.clock.start
+                    if c.clock.start in ("handed_over", "assigned", "accepted")
+                    else "accepted",
+                }
             return feedback_completeness(
-                f, target=value, valid_reasons=range(len(self.reason_codes)), **common
+                f, target=value, valid_reasons=range(len(self.reason_codes)), **within, **common
             )
         assert c.clock is not None
         cals = self.calendars(ct.team)
-        window = business_window(c, cals.team, period.start)  # type: ignore[arg-type]
+        window = business_window(c)
         if c.kind == "decision":
             return decision_latency(
                 f, window=window, calendars=cals, target=value, headline=headline, **common
@@ -387,11 +439,42 @@ class _Measurer:
             attainment=m.attainment,
             status=m.status,
             sample_size=m.sample_size,
-            evidence=m.evidence,
+            evidence=self.evidence(ct, m),
             figures=dict(m.figures),
             agreement_version=self.version.number,
             definition_versions=definitions,
         )
+
+
+class _NotChecked(Mapping[str, Any]):
+    """Evidence with a ``not_checked`` bucket: the leads in any other bucket that were not checked.
+
+    Lazy like :class:`~leadpact.core.metrics.Evidence`: nothing is looked up until a bucket is read.
+    The bucket overlaps the others (those leads are counted, breached … as well).
+    """
+
+    __slots__ = ("_evidence", "_found", "_unchecked")
+
+    def __init__(self, evidence: Mapping[str, Any], unchecked_ids: npt.NDArray[np.int64]) -> None:
+        self._evidence = evidence
+        self._unchecked = unchecked_ids
+        self._found: npt.NDArray[np.int64] | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        if key != NOT_CHECKED_BUCKET:
+            return self._evidence[key]
+        if self._found is None:
+            parts = [np.asarray(self._evidence[k], dtype=np.int64) for k in self._evidence]
+            ids = np.concatenate(parts) if parts else _ZERO_IDS
+            self._found = ids[np.isin(ids, self._unchecked)]
+        return self._found
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._evidence
+        yield NOT_CHECKED_BUCKET
+
+    def __len__(self) -> int:
+        return len(self._evidence) + 1
 
 
 def _parse(period: Period | str) -> Period:

@@ -15,6 +15,7 @@ __all__ = [
     "ClosedMeasurement",
     "ClosedPeriod",
     "Dispute",
+    "EventSnapshot",
     "LeadClock",
     "Restatement",
     "TargetOverride",
@@ -262,3 +263,23 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.address}: {self.subject} ({self.status})"
+
+
+class EventSnapshot(models.Model):
+    """Which columnar copy of an organisation's lead events is current, and how far it reaches.
+
+    The copy is a directory under ``DATA_DIR/snapshots`` named by ``token`` (:mod:`._snapshot`): it holds
+    exactly ``events`` events, the highest id among them ``upto_id``. A recreated database has no row
+    (or a new token), so it never reads a file written for another.
+    """
+
+    organization = models.OneToOneField(
+        "organization.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(max_length=32)
+    upto_id = models.BigIntegerField(help_text="the highest event id in the snapshot")
+    events = models.BigIntegerField(help_text="how many events the snapshot holds")
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"events of organisation {self.organization_id} up to id {self.upto_id} ({self.token})"

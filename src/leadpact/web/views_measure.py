@@ -6,15 +6,17 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
 from leadpact.measurement.accountability import accountability_map, accountability_people
-from leadpact.measurement.measure import MeasureResult, measure
+from leadpact.measurement.closing import closed_view, restatement_record
+from leadpact.measurement.measure import MeasureResult, measure_periods
 from leadpact.measurement.selectors import measure_evidence
 from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
 from leadpact.organization.models import Person
@@ -63,22 +65,58 @@ def _cards(results: list[MeasureResult]) -> list[dict[str, Any]]:
     return list(cards.values())
 
 
+_DIFFERENCES_SHOWN = 50
+
+
+def _difference_rows(differences: list[dict[str, Any]], results: list[MeasureResult]) -> list[dict[str, Any]]:
+    """The differences as table rows: subject names, and lead counts instead of lead id lists."""
+    names = {r.subject: r.subject_name for r in results}
+    titles = {r.commitment_key: r.title for r in results}
+    rows = []
+    for d in differences[:_DIFFERENCES_SHOWN]:
+        stored, recomputed = d["stored"], d["recomputed"]
+        if d["field"] == "evidence":
+            stored, recomputed = len(stored or []), len(recomputed or [])
+        rows.append(
+            {
+                "commitment": titles.get(d["commitment"], d["commitment"]),
+                "subject": names.get(d["subject"], d["subject"]),
+                "field": d["field"],
+                "stored": "—" if stored is None else stored,
+                "recomputed": "—" if recomputed is None else recomputed,
+            }
+        )
+    return rows
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def measure_page(request: HttpRequest) -> HttpResponse:
-    """The scorecard of a period: per commitment the team row and each person's row."""
+    """The scorecard of a period: per commitment the team row and each person's row.
+
+    A closed period shows its stored figures and, computed on the fly, how a recomputation differs;
+    a GET never writes. A POST (the page's button) records the difference as a pending restatement.
+    """
     context: dict[str, Any] = {}
     found = _version_period(request, context)
     if isinstance(found, int):
         return render(request, "leadpact/measure.html", context, status=found)
     version, period = found
+    now = timezone.now()
     try:
-        results = measure(version=version, period=period, now=timezone.now())
+        if request.method == "POST":
+            restatement_record(version=version, period=period, now=now)
+            return redirect(request.get_full_path())
+        fresh = measure_periods(version=version, periods=[period], now=now, closed="recompute")[str(period)]
     except ApplicationError as error:
         context["error"] = error.message
         return render(request, "leadpact/measure.html", context, status=400)
-    context["cards"] = _cards(results)
-    context["restatement"] = next((r.restatement_id for r in results if r.restatement_id), None)
-    context["closed"] = any(r.closed for r in results)
+    shown = closed_view(version=version, period=period, fresh=fresh)
+    context["cards"] = _cards(shown.results)
+    context["closed"] = shown.closed
+    context["restatement"] = None if shown.restatement is None else shown.restatement.pk
+    context["differences"] = _difference_rows(shown.differences, shown.results)
+    context["differences_more"] = max(0, len(shown.differences) - _DIFFERENCES_SHOWN)
     return render(request, "leadpact/measure.html", context)
 
 

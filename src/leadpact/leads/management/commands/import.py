@@ -60,6 +60,12 @@ class Command(BaseCommand):
         parser.add_argument("--report", type=Path, metavar="CSV", help="write the problems to this CSV file")
         parser.add_argument("--organization", metavar="KEY", help="default: the only organisation")
         parser.add_argument("--batch-size", type=int, default=10000, help="rows per transaction")
+        parser.add_argument(
+            "--reader",
+            choices=("auto", "process", "thread"),
+            default="auto",
+            help="parse the file in a child process (on another core) or a thread; default: by file size",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -113,6 +119,7 @@ class Command(BaseCommand):
                     resume=options["resume"],
                     batch_size=options["batch_size"],
                     on_batch=on_batch,
+                    reader=options["reader"],
                 )
         except AmbiguousDates as exc:
             raise CommandError(

@@ -1,4 +1,5 @@
-"""``leadpact close_period``: freeze a period's figures (a lead of a party closes it)."""
+"""``leadpact close_period``: freeze a period's figures (a lead of a party closes it); ``--restate``
+records how later data differs from a closed period's figures as a pending restatement."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
-from leadpact.measurement.closing import period_close
+from leadpact.measurement.closing import period_close, restatement_record
 from leadpact.measurement.versions import VersionNotFound, version_for_period
 from leadpact.organization.models import Person
 
@@ -22,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--by", required=True, help="e-mail of the party lead who closes it")
         parser.add_argument("--agreement", help="agreement key (default: the only one)")
         parser.add_argument("--organization", help="organisation key (default: the only one)")
+        parser.add_argument(
+            "--restate",
+            action="store_true",
+            help="the period is closed: record how a recomputation differs as a pending restatement",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -36,6 +42,17 @@ class Command(BaseCommand):
         ).first()
         if person is None:
             raise CommandError(f"--by: no person with e-mail {options['by']!r}")
+        if options["restate"]:
+            try:
+                restatement = restatement_record(version=version, period=period, now=timezone.now())
+            except ApplicationError as error:
+                raise CommandError(error.message) from error
+            if restatement is None:
+                self.stdout.write(f"{period}: nothing to restate (not closed, or no difference)")
+            else:
+                count = len(restatement.differences)
+                self.stdout.write(f"{period}: restatement {restatement.pk} pending, {count} differences")
+            return
         try:
             closed = period_close(version=version, period=period, actor=person, now=timezone.now())
         except ApplicationError as error:
