@@ -157,3 +157,29 @@ def test_close_period_restate_records_the_difference_and_says_so(demo):
     call_command("close_period", "--period", "2026-10", "--by", sanne, "--restate", stdout=out)
     pending = Restatement.objects.get(status="pending")
     assert f"restatement {pending.pk} pending" in out.getvalue()
+
+
+def test_the_worker_records_a_closed_periods_late_data_once(demo):
+    """Late data reaches a party lead without anyone opening the page: the worker records it."""
+    org = demo.agreement.organization
+    add_lead(org, "a", events=[("handed_over", local(2026, 10, 5, 10), {})])
+    period_close(version=demo, period="2026-10", actor=person("sanne"), now=local(2026, 11, 2, 9))
+
+    def worker(at):
+        out = io.StringIO()
+        call_command("worker", "--once", "--now", at.isoformat(), stdout=out)
+        return out.getvalue()
+
+    assert "restatements pending 0" in worker(local(2026, 11, 3, 9))
+    assert not Restatement.objects.exists()
+    add_lead(org, "late", trigger="webinar", events=[("handed_over", local(2026, 10, 30, 15), {})])
+    assert "restatements pending 1" in worker(local(2026, 11, 4, 9))
+    assert "restatements pending 1" in worker(local(2026, 11, 4, 9))  # the same difference: the same one
+    restatement = Restatement.objects.get()
+    assert restatement.status == Restatement.Status.PENDING
+    moved = [
+        (d["stored"], d["recomputed"])
+        for d in restatement.differences
+        if (d["commitment"], d["field"]) == ("mql-volume", "actual")
+    ]
+    assert ("1", "2") in moved  # the team's volume: the late handoff

@@ -210,6 +210,24 @@ def restatement_record(
     return restatement if restatement.status == Restatement.Status.PENDING else None
 
 
+def restatements_record_due(*, now: dt.datetime) -> list[Restatement]:
+    """Record a pending restatement for every closed period whose figures moved (``leadpact worker``).
+
+    So late data reaches a party lead without anyone opening the page: one pending restatement per
+    closed period at most (the same difference is not recorded twice; a newer one supersedes it).
+    """
+    pending: list[Restatement] = []
+    closed = ClosedPeriod.objects.select_related("agreement_version").order_by("period", "pk")
+    for item in closed:
+        version = item.agreement_version
+        if version.status not in (AgreementVersion.Status.ACTIVE, AgreementVersion.Status.SUPERSEDED):
+            continue
+        restatement = restatement_record(version=version, period=item.period, now=now)
+        if restatement is not None:
+            pending.append(restatement)
+    return pending
+
+
 @transaction.atomic
 def restatement_accept(*, restatement: Restatement, person: Person, now: dt.datetime) -> ClosedPeriod:
     """A party lead accepts the recomputed figures: they become the closed period's figures; audited."""

@@ -1,4 +1,5 @@
-"""``leadpact worker``: update the SLA clocks and deliver the alerts that are due, in a loop (or once)."""
+"""``leadpact worker``: update the SLA clocks and deliver the alerts that are due, in a loop (or once);
+every hour, record how late data moved a closed period as a pending restatement."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from leadpact.measurement.alerts import alerts_deliver
 from leadpact.measurement.clocks import clocks_update
+from leadpact.measurement.closing import restatements_record_due
 
 
 class Command(BaseCommand):
@@ -21,6 +23,12 @@ class Command(BaseCommand):
             "--interval", type=float, default=60.0, help="seconds between passes (default 60)"
         )
         parser.add_argument("--once", action="store_true", help="one pass, then exit (tests, cron)")
+        parser.add_argument(
+            "--restate-every",
+            type=float,
+            default=3600.0,
+            help="seconds between checks of closed periods for late data (default 3600; 0: never)",
+        )
         parser.add_argument("--now", help="with --once: the instant to run at (ISO 8601 with offset)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,14 +41,21 @@ class Command(BaseCommand):
                 raise CommandError(f"--now {options['now']!r}: not an ISO 8601 instant") from error
             if fixed.tzinfo is None:
                 raise CommandError(f"--now {options['now']!r}: give the offset, e.g. +01:00")
+        restate_every = float(options["restate_every"])
+        restated_at: float | None = None
         while True:
             now = fixed or timezone.now()
             update = clocks_update(now=now)
             report = alerts_deliver(now=now)
+            restated = ""
+            if restate_every > 0 and (restated_at is None or time.monotonic() - restated_at >= restate_every):
+                restated_at = time.monotonic()
+                restated = f", restatements pending {len(restatements_record_due(now=now))}"
             self.stdout.write(
                 f"{now:%Y-%m-%d %H:%M:%S} clocks {update.clocks} (written {update.written},"
                 f" {update.compute_seconds:.3f}s), alerts queued {update.alerts}, sent {report.sent},"
                 f" retried {report.retried}, failed {report.failed}, interrupted {report.interrupted}"
+                f"{restated}"
             )
             if options["once"]:
                 return
