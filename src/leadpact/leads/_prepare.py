@@ -29,6 +29,7 @@ __all__ = [
     "EventItem",
     "LeadItem",
     "adapt_json",
+    "datetime_adapter_for",
     "event_data",
     "event_item",
     "finder",
@@ -79,6 +80,27 @@ def sqlite_datetime(value: datetime | None) -> Any:
 def same_datetime(value: datetime | None) -> Any:
     """An aware datetime as PostgreSQL's driver takes it: as it is."""
     return value
+
+
+def datetime_adapter_for(sqlite: bool) -> Callable[[datetime | None], Any]:
+    """Adapt instants for SQLite (:func:`sqlite_datetime`) or PostgreSQL (as they are), per row.
+
+    The SQLite one remembers the text of each instant it adapted (a lead's creation, its events and its
+    state share instants), so keep one per batch, not for ever.
+    """
+    if not sqlite:
+        return same_datetime
+    memo: dict[datetime, str] = {}
+
+    def adapt(value: datetime | None) -> Any:
+        if value is None:
+            return None
+        text = memo.get(value)  # equal aware datetimes are the same instant, so the same UTC text
+        if text is None:
+            text = memo[value] = value.astimezone(UTC).isoformat(" ")[:-6]  # sqlite_datetime, inlined
+        return text
+
+    return adapt
 
 
 def finder(names: dict[str, int | None]) -> Callable[[str], int | None]:

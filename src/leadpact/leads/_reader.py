@@ -32,12 +32,12 @@ from leadpact.connectors.files import ImportedRow, read_file
 from leadpact.connectors.records import RowProblem
 from leadpact.leads._prepare import (
     LeadItem,
+    datetime_adapter_for,
     event_item,
     finder,
     lead_item,
     row_state,
     same_datetime,
-    sqlite_datetime,
 )
 
 __all__ = ["ChildReader", "Encoded", "encode"]
@@ -76,17 +76,8 @@ def _send(out: BinaryIO, message: Any) -> None:
 def _produce(out: BinaryIO, path: str, options: dict[str, Any], skip_to: int, shape: dict[str, Any]) -> None:
     """The child's work: read the file, send chunks of encoded rows, then ``("done", rows_read)``."""
     find_owner = finder(shape["names"])
-    memo: dict[datetime, Any] = {}  # a row's state repeats its events' instants: adapt each once
-
-    def adapt_sqlite(value: datetime | None) -> Any:
-        if value is None:
-            return None
-        text = memo.get(value)
-        if text is None:
-            text = memo[value] = sqlite_datetime(value)
-        return text
-
-    adapt = adapt_sqlite if shape["sqlite"] else same_datetime
+    sqlite = shape["sqlite"]
+    adapt = datetime_adapter_for(sqlite)  # a row's state repeats its events' instants: adapt each once
     chunk: list[Encoded] = []
     try:
         with read_file(path, **options) as result:
@@ -97,7 +88,7 @@ def _produce(out: BinaryIO, path: str, options: dict[str, Any], skip_to: int, sh
                 if len(chunk) >= _CHUNK:
                     _send(out, chunk)
                     chunk = []
-                    memo.clear()
+                    adapt = datetime_adapter_for(sqlite)  # forget the instants of the rows sent
             if chunk:
                 _send(out, chunk)
             _send(out, ("done", result.rows_read))

@@ -15,39 +15,19 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
-from leadpact.leads._prepare import adapt_json, same_datetime
+from leadpact.leads._prepare import adapt_json, datetime_adapter_for, sqlite_datetime
 
 __all__ = ["adapt_datetime", "adapt_json", "allocate_ids", "datetime_adapter", "insert_rows", "tune_for_bulk"]
-
-_UTC = dt.UTC
 
 
 def adapt_datetime(value: dt.datetime | None) -> Any:
     """An aware datetime as the database column takes it (SQLite: UTC text, as Django writes it)."""
-    if value is None or connection.vendor != "sqlite":
-        return value
-    return str(value.astimezone(_UTC).replace(tzinfo=None))
+    return sqlite_datetime(value) if connection.vendor == "sqlite" else value
 
 
 def datetime_adapter() -> Any:
-    """:func:`adapt_datetime` for the current database, looked up once (for per-row loops).
-
-    On SQLite it remembers the text of each instant it adapted (a lead's creation, its events and its
-    state share instants), so keep one per batch, not for ever.
-    """
-    if connection.vendor != "sqlite":
-        return same_datetime
-    memo: dict[dt.datetime, str] = {}
-
-    def adapt(value: dt.datetime | None) -> Any:
-        if value is None:
-            return None
-        text = memo.get(value)  # equal aware datetimes are the same instant, so the same UTC text
-        if text is None:
-            text = memo[value] = value.astimezone(_UTC).isoformat(" ")[:-6]
-        return text
-
-    return adapt
+    """:func:`adapt_datetime` for the current database, looked up once (for per-row loops; one a batch)."""
+    return datetime_adapter_for(connection.vendor == "sqlite")
 
 
 def tune_for_bulk() -> None:
