@@ -7,12 +7,23 @@ with memory flat (resident size after the first tenth of the rows about the same
 
 The file is parsed in a child process (``reader="auto"`` for a file this size); the figures give the CPU
 time of the importing process and of the reader apart, and the memory of the importing process.
+
+Baselines, measured in the same run on the same machine, so that a figure can be read on any machine:
+
+- **SQLite floor**: the very rows the import stored (leads, source ids, events, states), read back and
+  inserted again with ``executemany`` alone into an empty database with the same schema, in the import's
+  batches and transactions, with the import's pragmas. That is SQLite's own work plus the driver's
+  binding, without a line of leadpact's Python: no import into this schema can be faster on this machine.
+- **csv.reader**: Python's C CSV parser reading the file, no conversion: the floor of the reading side.
+- **Python loop**: ns per iteration of ``for i in range(n): s += i``, to compare machines.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import resource
+import sqlite3
 import sys
 import tempfile
 import time
@@ -37,6 +48,79 @@ def write_file(path: Path, rows: int) -> None:
                 f"{i % 100},2026-02-{day:02d} 09:{minute:02d},2026-02-{day:02d} 10:{minute:02d},"
                 f"2026-03-{day:02d} 11:{minute:02d}\n"
             )
+
+
+_BIG = ("leads_lead", "leads_leadsource", "leads_leadevent", "leads_leadstate")
+
+
+def sqlite_floor(source: Path, batch: int) -> tuple[float, float, int]:
+    """(wall s, CPU s, leads) of inserting the import's stored rows again by ``executemany`` alone."""
+    target = source.with_name("floor.sqlite3")
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "cache_size = -65536"):
+        dst.execute(f"PRAGMA {pragma}")  # what Django's connection and the importer (tune_for_bulk) set
+    schema = src.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY type = 'index'"
+    ).fetchall()
+    dst.execute("BEGIN")
+    for _kind, _name, sql in schema:
+        dst.execute(sql)
+    dst.execute("COMMIT")
+    dst.execute("ATTACH DATABASE ? AS src", (str(source),))
+    dst.execute("PRAGMA foreign_keys = OFF")  # the small tables' order does not matter: they are copied whole
+    dst.execute("BEGIN")
+    for kind, name, _sql in schema:
+        if kind == "table" and name not in _BIG:
+            dst.execute(f'INSERT INTO main."{name}" SELECT * FROM src."{name}"')
+    dst.execute("COMMIT")
+    dst.execute("DETACH DATABASE src")
+    dst.execute("PRAGMA foreign_keys = ON")
+    inserts = {}
+    for name in _BIG:
+        width = len(src.execute(f'SELECT * FROM "{name}" LIMIT 0').description)
+        inserts[name] = f'INSERT INTO "{name}" VALUES ({", ".join("?" * width)})'
+    selects = {
+        "leads_lead": "SELECT * FROM leads_lead WHERE id >= ? AND id < ? ORDER BY id",
+        "leads_leadsource": "SELECT * FROM leads_leadsource WHERE lead_id >= ? AND lead_id < ? ORDER BY id",
+        "leads_leadevent": "SELECT * FROM leads_leadevent WHERE lead_id >= ? AND lead_id < ? ORDER BY id",
+        "leads_leadstate": "SELECT * FROM leads_leadstate WHERE lead_id >= ? AND lead_id < ?",
+    }
+    low, high = src.execute("SELECT MIN(id), MAX(id) FROM leads_lead").fetchone()
+    wall = cpu = 0.0
+    for start in range(low, high + 1, batch):
+        rows = {name: src.execute(sql, (start, start + batch)).fetchall() for name, sql in selects.items()}
+        began, began_cpu = time.perf_counter(), time.process_time()
+        dst.execute("BEGIN IMMEDIATE")
+        for name in _BIG:
+            dst.executemany(inserts[name], rows[name])
+        dst.execute("COMMIT")
+        wall += time.perf_counter() - began
+        cpu += time.process_time() - began_cpu
+    leads = dst.execute("SELECT COUNT(*) FROM leads_lead").fetchone()[0]
+    dst.close()
+    src.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    return wall, cpu, leads
+
+
+def csv_floor(path: Path) -> tuple[float, int]:
+    """(CPU s, rows) of reading the file with Python's csv.reader alone."""
+    began = time.process_time()
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = sum(1 for _ in csv.reader(fh)) - 1
+    return time.process_time() - began, rows
+
+
+def loop_ns() -> float:
+    """ns per iteration of a plain Python loop: how fast this machine runs Python."""
+    began = time.process_time()
+    s = 0
+    for i in range(5_000_000):
+        s += i
+    return (time.process_time() - began) / 5_000_000 * 1e9
 
 
 def rss_mb() -> float:
@@ -94,6 +178,19 @@ def main() -> None:
     end = samples[-1][1]
     print(f"memory (RSS):    {start_rss:.0f} MB before, {tenth:.0f} MB at 10%, {end:.0f} MB at the end")
     print(f"peak RSS:        {peak:.0f} MB")
+    speed = read / elapsed
+    floor_wall, floor_cpu, floor_leads = sqlite_floor(data / "bench.sqlite3", 10_000)
+    floor = floor_leads / floor_wall
+    floor_us = floor_cpu / floor_leads * 1e6
+    print(f"baseline SQLite: {floor:,.0f} rows/s ({floor_us:.0f} µs CPU a row): the same rows by executemany")
+    print("                 alone, no leadpact Python; no import into this schema is faster")
+    print(f"import / floor:  {speed / floor:.2f} of SQLite's own speed (the goal needs a floor >= 20,000/s)")
+    csv_cpu, csv_rows = csv_floor(path)
+    print(
+        f"baseline csv:    {csv_rows / csv_cpu:,.0f} rows/s CPU (csv.reader alone); reading costs "
+        f"{reader_cpu / csv_cpu:.1f}x that"
+    )
+    print(f"Python loop:     {loop_ns():.0f} ns an iteration (a machine's speed, for comparing runs)")
 
 
 if __name__ == "__main__":
