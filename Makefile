@@ -10,7 +10,8 @@ PYTEST_ARGS ?=
 run: install            ## install into .venv, prepare the database with demo data, and serve
 	$(BIN)/leadpact start
 
-test: install-dev services lint typecheck migrations-check test-sqlite test-postgres   ## the whole suite
+test: install-dev services lint typecheck migrations-check   ## the whole suite
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres  # side by side: 2 cores
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +41,7 @@ typecheck:
 migrations-check:
 	LEADPACT_DATA_DIR=$$(mktemp -d) $(BIN)/leadpact makemigrations --check --dry-run
 
-test-sqlite:
+test-sqlite:            ## the suite on SQLite only; `make test` runs it beside test-postgres, output kept apart
 	LEADPACT_DATA_DIR=$$(mktemp -d) $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres:
