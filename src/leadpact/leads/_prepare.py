@@ -21,13 +21,14 @@ from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 
-from leadpact.connectors.records import LEAD_FIELDS, EventRecord, LeadRecord
+from leadpact.connectors.records import LEAD_FIELDS, EventRecord, LeadRecord, instant_key_text
 from leadpact.leads._state import EventFact, derive_state
 
 __all__ = [
     "STATE_FIELDS",
     "EventItem",
     "LeadItem",
+    "SqliteInstants",
     "adapt_json",
     "datetime_adapter_for",
     "event_data",
@@ -82,25 +83,37 @@ def same_datetime(value: datetime | None) -> Any:
     return value
 
 
+class SqliteInstants(dict[datetime | None, str | None]):
+    """Aware instants -> the text SQLite's column keeps (:func:`sqlite_datetime`), each worked out once.
+
+    Equal aware datetimes are the same instant, so the same UTC text; ``None`` stays ``None``.
+
+    >>> texts = SqliteInstants()
+    >>> texts[datetime(2026, 11, 26, 13, 5, 0, 250, tzinfo=UTC)], texts[None]
+    ('2026-11-26 13:05:00.000250', None)
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self[None] = None
+
+    def __missing__(self, value: datetime) -> str:
+        text = self[value] = value.astimezone(UTC).isoformat(" ")[:-6]  # sqlite_datetime, inlined
+        return text
+
+
 def datetime_adapter_for(sqlite: bool) -> Callable[[datetime | None], Any]:
     """Adapt instants for SQLite (:func:`sqlite_datetime`) or PostgreSQL (as they are), per row.
 
-    The SQLite one remembers the text of each instant it adapted (a lead's creation, its events and its
-    state share instants), so keep one per batch, not for ever.
+    The SQLite one is the lookup of a :class:`SqliteInstants` (a lead's creation, its events and its
+    state share instants; :func:`event_item` fills in its event's from the key's text), so keep one per
+    batch, not for ever.
     """
     if not sqlite:
         return same_datetime
-    memo: dict[datetime, str] = {}
-
-    def adapt(value: datetime | None) -> Any:
-        if value is None:
-            return None
-        text = memo.get(value)  # equal aware datetimes are the same instant, so the same UTC text
-        if text is None:
-            text = memo[value] = value.astimezone(UTC).isoformat(" ")[:-6]  # sqlite_datetime, inlined
-        return text
-
-    return adapt
+    return SqliteInstants().__getitem__
 
 
 def finder(names: dict[str, int | None]) -> Callable[[str], int | None]:
@@ -179,13 +192,19 @@ def event_item(
     ``find_owner`` resolves an assignment's ``value`` (a person's name or e-mail) to the person's id,
     stored as the event's ``owner_id``; ``adapt`` makes the instant the database column's value.
     """
-    key = key or record.idempotency_key
+    at = record.occurred_at.astimezone(UTC)
+    if not key:
+        instant = instant_key_text(at)
+        key = record.key_at(instant)
+        texts = getattr(adapt, "__self__", None)
+        if type(texts) is SqliteInstants and at not in texts and at.year >= 1000:
+            # SQLite's text is the key's instant spelled with a space and, when there are any, microseconds
+            texts[at] = f"{instant[:10]} {instant[11:26] if at.microsecond else instant[11:19]}"
     data = event_data(record)
     if find_owner is not None and record.kind == "assigned" and "value" in data:
         owner = find_owner(str(data["value"]))
         if owner is not None:
             data["owner_id"] = owner
-    at = record.occurred_at.astimezone(UTC)
     return (
         record.source, record.external_id, record.kind, at, record.actor, data, key, key_digest(key),
         adapt_json(data), adapt(at),
