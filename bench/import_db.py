@@ -58,8 +58,12 @@ def sqlite_floor(source: Path, batch: int) -> tuple[float, float, int]:
     target = source.with_name("floor.sqlite3")
     src = sqlite3.connect(source)
     dst = sqlite3.connect(target, isolation_level=None)
-    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "cache_size = -65536"):
-        dst.execute(f"PRAGMA {pragma}")  # what Django's connection and the importer (tune_for_bulk) set
+    from leadpact.leads._sql import BULK_PRAGMAS
+
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+        dst.execute(f"PRAGMA {pragma}")  # what Django's connection sets
+    for name, value in BULK_PRAGMAS.items():
+        dst.execute(f"PRAGMA {name} = {value}")  # and what the importer sets (tuned_for_bulk)
     schema = src.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
         "ORDER BY type = 'index'"

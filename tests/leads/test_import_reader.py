@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadpact.connectors.files import UnreadableFile
 from leadpact.leads._reader import ChildReader, encode
+from leadpact.leads._sql import BULK_PRAGMAS, tuned_for_bulk
 from leadpact.leads.imports import lead_import
 from leadpact.leads.models import ImportJob, ImportProblem, Lead, LeadEvent, LeadState
 from leadpact.leads.services import leads_refresh_state
@@ -208,3 +211,35 @@ def test_handoffs_in_a_period_are_read_through_the_partial_index(organization):
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "lead_event_handoffs" in plan, plan
+
+
+def _pragmas() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        out = {}
+        for name in BULK_PRAGMAS:
+            cursor.execute(f"PRAGMA {name}")
+            out[name] = cursor.fetchone()[0]
+    return out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_tunes_sqlite_for_bulk_loading_and_puts_the_connection_back(tmp_path):
+    """SQLite checkpoints its WAL less often during an import; afterwards the connection is as it was."""
+    org = _organization("tuned")
+    during: list[dict[str, int]] = []
+    if connection.vendor != "sqlite":
+        with CaptureQueriesContext(connection) as queries, tuned_for_bulk():
+            pass
+        assert not queries.captured_queries  # PostgreSQL has no such knobs: nothing is sent
+        lead_import(organization=org, path=_two_row_file(tmp_path))
+        assert Lead.objects.filter(organization=org).count() == 3
+        return
+    before = _pragmas()
+    assert before != BULK_PRAGMAS
+    path = _two_row_file(tmp_path)
+    lead_import(organization=org, path=path, batch_size=2, on_batch=lambda job: during.append(_pragmas()))
+    assert during and all(values == BULK_PRAGMAS for values in during)
+    assert _pragmas() == before
+    with pytest.raises(RuntimeError), tuned_for_bulk():  # put back after a failure too
+        raise RuntimeError("the import broke off")
+    assert _pragmas() == before

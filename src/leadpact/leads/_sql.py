@@ -8,8 +8,9 @@ they allow) and the state cache.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connection
@@ -17,7 +18,15 @@ from django.db.models import Model
 
 from leadpact.leads._prepare import adapt_json, datetime_adapter_for, sqlite_datetime
 
-__all__ = ["adapt_datetime", "adapt_json", "allocate_ids", "datetime_adapter", "insert_rows", "tune_for_bulk"]
+__all__ = [
+    "BULK_PRAGMAS",
+    "adapt_datetime",
+    "adapt_json",
+    "allocate_ids",
+    "datetime_adapter",
+    "insert_rows",
+    "tuned_for_bulk",
+]
 
 
 def adapt_datetime(value: dt.datetime | None) -> Any:
@@ -30,11 +39,36 @@ def datetime_adapter() -> Any:
     return datetime_adapter_for(connection.vendor == "sqlite")
 
 
-def tune_for_bulk() -> None:
-    """Give SQLite a larger page cache for this connection (inserts into big indexes stay in memory)."""
-    if connection.vendor == "sqlite":
+#: What a bulk load sets on its SQLite connection (and puts back afterwards). A larger page cache keeps
+#: inserts into big indexes in memory. A checkpoint every 64 Ki pages (256 MiB of WAL) where SQLite's
+#: default is 1,000: a batch's inserts into the random-keyed indexes (the events' key digests, the leads'
+#: e-mails) touch pages all over them, so each commit wrote tens of MB to the WAL and, past 1,000 pages,
+#: copied them into the database and synced it — every batch. Checkpointing less often copies a page
+#: once for several batches (the commit cost a row fell from ~30 to ~14 µs in a 600,000-row load).
+BULK_PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 65536}
+
+
+@contextlib.contextmanager
+def tuned_for_bulk() -> Iterator[None]:
+    """Run a bulk load with :data:`BULK_PRAGMAS` on SQLite; then put the connection's values back and
+    checkpoint the WAL (passively: readers are not kept waiting). Elsewhere it does nothing."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        before = {}
+        for name, value in BULK_PRAGMAS.items():
+            cursor.execute(f"PRAGMA {name}")
+            before[name] = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB
+            for name, value in before.items():
+                cursor.execute(f"PRAGMA {name} = {int(value)}")
+            if not connection.in_atomic_block:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def allocate_ids(model: type[Model], count: int) -> list[int]:

@@ -39,7 +39,7 @@ from leadpact.errors import ApplicationError
 from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._prepare import EventItem, LeadItem
 from leadpact.leads._reader import ChildReader, Encoded, encode
-from leadpact.leads._sql import datetime_adapter, tune_for_bulk
+from leadpact.leads._sql import datetime_adapter, tuned_for_bulk
 from leadpact.leads._store import PeopleIndex, store_items
 from leadpact.leads.models import ImportJob, ImportProblem
 from leadpact.organization.models import Organization
@@ -216,15 +216,16 @@ def lead_import(
             collecting = gc.isenabled()
             gc.disable()
             try:
-                _run(
-                    job,
-                    result,
-                    organization=organization,
-                    batch_size=batch_size,
-                    clock=clock,
-                    on_batch=on_batch,
-                    child=(path, options) if in_child else None,
-                )
+                with tuned_for_bulk():
+                    _run(
+                        job,
+                        result,
+                        organization=organization,
+                        batch_size=batch_size,
+                        clock=clock,
+                        on_batch=on_batch,
+                        child=(path, options) if in_child else None,
+                    )
             finally:
                 if collecting:
                     gc.enable()
@@ -252,7 +253,6 @@ def _run(
     on_batch: Callable[[ImportJob], None] | None,
     child: tuple[Path, dict[str, Any]] | None = None,
 ) -> None:
-    tune_for_bulk()
     people = PeopleIndex(organization)
     checker = HandoffChecker(organization)
     owner_columns = _owner_columns(result)
