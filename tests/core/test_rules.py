@@ -311,3 +311,80 @@ class TestPosition:
         assert RulePosition.of_line_column(text, position.line, position.column) == position
         lines = text[:offset].split("\n")
         assert (position.line, position.column) == (len(lines), len(lines[-1]) + 1)
+
+
+_REMEMBERED_RULES = [
+    'lead.consent == true && (lead.email != "" || lead.phone != "")',
+    'lead.consent == true && lead.country in ["NL", "BE"] && (lead.score >= 50 || lead.trigger == "demo")',
+    "lead.score >= 1 && lead.recent_touches > 0",
+    'lead.extra.segment == "smb" && lead.score < 10',
+    'size(lead) > 2 && lead.country == "NL"',  # reads the lead as a whole: nothing is remembered
+]
+# values that are equal in Python but not in a rule's eyes or words: 1, 1.0, True, Decimal("1.0"), "1"
+_VALUE = st.one_of(
+    st.none(),
+    st.sampled_from(["", "NL", "BE", "DE", "demo", "1", "a@b.nl"]),
+    st.sampled_from(
+        [0, 1, 50, 49, -1, True, False, 1.0, 0.0, -0.0, Decimal("1.0"), Decimal("1"), Decimal("50.00")]
+    ),
+)
+_SET = _VALUE.filter(lambda v: v is not None)
+_LEAD = st.fixed_dictionaries(
+    {},
+    optional={
+        name: _VALUE
+        for name in ("consent", "email", "phone", "country", "score", "trigger", "recent_touches")
+    }
+    | {
+        "extra": st.dictionaries(st.sampled_from(["segment", "size"]), _VALUE.filter(lambda v: v is not None))
+    },
+)
+
+
+@settings(max_examples=60)
+@given(st.lists(_LEAD, min_size=1, max_size=30), st.sampled_from(["en", "nl"]))
+def test_a_rule_that_remembers_clauses_says_what_a_new_one_says(leads, lang):
+    """Clause outcomes are remembered per rule; over any sequence of leads, the words are a fresh rule's."""
+    remembering = [Rule.parse(text) for text in _REMEMBERED_RULES]
+    for lead in leads:
+        for rule in remembering:
+            fresh = Rule.parse(rule.text).check(lead, lang=lang)
+            seen = rule.check(lead, lang=lang)
+            assert (seen.met, seen.failed, seen.failures) == (fresh.met, fresh.failed, fresh.failures), lead
+        together = rules_module.rules_check(remembering, lead, lang=lang)
+        assert [r.failed for r in together] == [
+            Rule.parse(r.text).check(lead, lang=lang).failed for r in remembering
+        ]
+
+
+def test_a_clause_met_or_failed_before_is_not_evaluated_again(monkeypatch):
+    rule = Rule.parse('lead.consent == true && lead.country in ["NL", "BE"] && lead.email != ""')
+    runs: list[str] = []
+    real = Rule._check_clause
+
+    def counting(clause, lead, context):
+        runs.append(clause.text)
+        return real(clause, lead, context)
+
+    monkeypatch.setattr(Rule, "_check_clause", staticmethod(counting))
+    first = rule.check({"country": "DE", "email": "a@b.nl"})
+    assert len(runs) == 3
+    second = rule.check({"country": "DE", "email": "c@d.nl"})  # the same consent and country, a new e-mail
+    assert runs[3:] == ['lead.email != ""']
+    assert (
+        first.failed
+        == second.failed
+        == [
+            "lead.consent == true (lead.consent is missing)",
+            'lead.country in ["NL", "BE"] (lead.country is "DE")',
+        ]
+    )
+
+
+@pytest.mark.parametrize("first", [1, True, "1", 1.0, Decimal("1.0")])
+def test_equal_values_of_other_types_are_remembered_apart(first):
+    """1, True, "1", 1.0 and Decimal("1.0") are equal or alike, but a rule treats and words them apart."""
+    rule = Rule.parse('lead.score >= 1 && lead.country == "NL"')
+    rule.check({"score": first})
+    for value in (1, True, "1", 1.0, Decimal("1.0")):
+        assert rule.check({"score": value}).failed == Rule.parse(rule.text).check({"score": value}).failed
