@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import AwareDatetime, StringConstraints, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, StringConstraints, ValidationError, field_validator
 
 from leadpact.connectors.records import KIND_MAX_LENGTH, EventRecord, LeadFields, LeadRecord
 from leadpact.leads._duplicates import duplicate_problem, leads_mark_duplicate
@@ -71,7 +71,12 @@ def _in_range(value: dt.datetime | None, name: str) -> dt.datetime | None:
     return utc
 
 
-class LeadIn(Schema):
+# The items that come in are plain pydantic models, not ninja's Schema: Schema wraps every input in a
+# getter for ORM objects (a wrap validator), which was a third of a 1,000-event batch's time; JSON
+# objects need none of it.
+
+
+class LeadIn(BaseModel):
     """A lead as a source knows it; fields left out (or empty) keep their stored value."""
 
     source: Slug = Field(description="the system the id belongs to: hubspot, salesforce, api …")
@@ -135,7 +140,7 @@ class LeadIn(Schema):
         )
 
 
-class EventIn(Schema):
+class EventIn(BaseModel):
     """One lead event; ``idempotency_key`` (yours) or else the event's content makes a replay a no-op."""
 
     source: Slug
