@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Min, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 
 from leadpact.agreements.models import Agreement, AgreementVersion, Commitment, DefinitionVersion
@@ -220,6 +220,15 @@ class HandoffChecker:
             )
         return len(rows)
 
+    def _with_address(self, keys: Sequence[str]) -> QuerySet[Any]:  # annotated (``email_lower``)
+        """The organisation's leads whose ``lower(email)`` is one of ``keys``, through the e-mail index."""
+        return (
+            Lead.objects.filter(organization=self.organization)
+            .exclude(email="")  # the partial index's condition, so both databases use it
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=keys)
+        )
+
     def _shared(self, keys: list[str]) -> list[str]:
         """Those of ``keys`` (lower-cased addresses) that more than one of the organisation's leads has.
 
@@ -230,10 +239,7 @@ class HandoffChecker:
         shared: list[str] = []
         for start in range(0, len(keys), 400):
             shared.extend(
-                Lead.objects.filter(organization=self.organization)
-                .exclude(email="")  # the partial index's condition, so both databases use it
-                .annotate(email_lower=Lower("email"))
-                .filter(email_lower__in=keys[start : start + 400])
+                self._with_address(keys[start : start + 400])
                 .order_by()
                 .values("email_lower")
                 .annotate(leads=Count("id"))
@@ -260,10 +266,7 @@ class HandoffChecker:
         for start in range(0, len(keys), 400):
             found.extend(
                 dict(row)
-                for row in Lead.objects.filter(organization=self.organization)
-                .exclude(email="")  # the partial index's condition, so both databases use it
-                .annotate(email_lower=Lower("email"))
-                .filter(email_lower__in=keys[start : start + 400])
+                for row in self._with_address(keys[start : start + 400])
                 .annotate(first=Min("events__occurred_at", filter=Q(events__kind="handed_over")))
                 .filter(first__isnull=False)
                 .values("id", "email", "first", "created_at", "duplicate_of_id")
