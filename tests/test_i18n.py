@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -19,8 +20,8 @@ def _entries() -> list[tuple[str, str]]:
         match = re.search(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', block + "\n", flags=re.MULTILINE)
         if not match:
             continue
-        msgid = "".join(re.findall(r'"(.*)"', match.group(1)))
-        msgstr = "".join(re.findall(r'"(.*)"', match.group(2)))
+        msgid = "".join(json.loads(f'"{x}"') for x in re.findall(r'"(.*)"', match.group(1)))
+        msgstr = "".join(json.loads(f'"{x}"') for x in re.findall(r'"(.*)"', match.group(2)))
         if msgid:
             pairs.append((msgid, "" if "#, fuzzy" in block else msgstr))
     return pairs

@@ -1,19 +1,23 @@
 """URL configuration."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leadpact.api import api
-from leadpact.web import views, views_measure
+from leadpact.web.views import accounts, agreements, measure
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
-    path("targets/", views.targets, name="targets"),
-    path("measure/", views_measure.measure_page, name="measure"),
-    path("measure/evidence/", views_measure.measure_evidence_page, name="measure_evidence"),
-    path("accountability/", views_measure.accountability, name="accountability"),
-    path("accountability/<int:pk>/", views_measure.accountability_person, name="accountability_person"),
+    path("", agreements.home, name="home"),
+    path("organizations/", accounts.organizations, name="organizations"),
+    path("agreements/<int:pk>/", agreements.agreement_detail, name="agreement"),
+    path("targets/", agreements.targets, name="targets"),
+    path("measure/", measure.measure_page, name="measure"),
+    path("measure/evidence/", measure.measure_evidence_page, name="measure_evidence"),
+    path("accountability/", measure.accountability, name="accountability"),
+    path("accountability/<int:pk>/", measure.accountability_person, name="accountability_person"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

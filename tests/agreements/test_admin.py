@@ -12,7 +12,7 @@ from django.urls import reverse
 from leadpact.agreements.models import DefinitionVersion
 from leadpact.audit.models import AuditEntry
 from leadpact.organization.models import Leave
-from leadpact.organization.services import leave_add
+from leadpact.organization.services import leave_add, membership_grant
 from tests.agreements.helpers import activate
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,7 @@ def superuser_client(client, django_user_model):
 def everything(draft, leads):
     version = activate(draft, leads, dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
     leave_add(person=leads[0], first_day=dt.date(2026, 2, 2), end_day=dt.date(2026, 2, 4), actor="test")
+    membership_grant(user=leads[0].user, organization=draft.agreement.organization, actor="test")
     return version
 
 
@@ -54,6 +55,7 @@ def test_every_changelist_and_change_page_opens(superuser_client, everything):
         "organization.Team",
         "organization.Person",
         "organization.Leave",
+        "organization.Membership",
         "agreements.Agreement",
         "agreements.AgreementVersion",
         "agreements.DefinitionVersion",

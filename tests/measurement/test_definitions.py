@@ -8,7 +8,6 @@ import json
 from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
@@ -17,6 +16,7 @@ from leadpact.leads.services import api_token_create
 from leadpact.measurement.clocks import clocks_compute
 from leadpact.measurement.measure import NOT_CHECKED_BUCKET, measure
 from leadpact.organization.models import Team
+from tests.conftest import member_client
 from tests.measurement.scene import add_lead, local, paused_version
 
 pytestmark = pytest.mark.django_db
@@ -96,9 +96,7 @@ def test_a_lead_checked_before_per_definition_results_is_measured_and_named_not_
 
 def test_the_evidence_page_shows_each_commitment_its_own_leads(demo, three):
     hi, std, _de = three
-    user = get_user_model().objects.create_user("reader", password="a-long-enough-passphrase")
-    client = Client()
-    client.force_login(user)
+    client = member_client(demo.agreement.organization)
     sales = Team.objects.get(key="sales")
     for key, mine, other in (("first-attempt-high-intent", hi, std), ("first-attempt-standard", std, hi)):
         page = client.get(f"/measure/evidence/?commitment={key}&period=2026-10&subject=team:{sales.pk}")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from leadpact.audit.models import AuditEntry
@@ -18,6 +16,7 @@ from leadpact.measurement.disputes import dispute_decide, dispute_detail, disput
 from leadpact.measurement.measure import measure
 from leadpact.measurement.models import ClosedMeasurement, ClosedPeriod, Restatement
 from leadpact.organization.models import Team
+from tests.conftest import member_client
 from tests.measurement.scene import add_lead, local, person
 
 pytestmark = pytest.mark.django_db
@@ -112,8 +111,7 @@ def test_a_get_of_a_closed_period_with_a_late_event_writes_nothing_yet_shows_the
     add_lead(org, "a", events=[("handed_over", local(2026, 10, 5, 10), {})])
     period_close(version=demo, period="2026-10", actor=person("sanne"), now=local(2026, 11, 2, 9))
     add_lead(org, "late", trigger="webinar", events=[("handed_over", local(2026, 10, 30, 15), {})])
-    client = Client()
-    client.force_login(get_user_model().objects.create_user("reader", password="a-long-enough-passphrase"))
+    client = member_client(org, person=person("sanne"))  # a party lead: the page offers to record it
     marketing = Team.objects.get(key="marketing")
 
     before = _rows()
@@ -141,6 +139,17 @@ def test_a_get_of_a_closed_period_with_a_late_event_writes_nothing_yet_shows_the
     assert Restatement.objects.filter(status="pending").count() == Restatement.objects.count() == 1
     html = client.get("/measure/?period=2026-10").content.decode()
     assert "a restatement awaits a party lead" in html and "Record as a restatement" not in html
+
+
+def test_only_a_party_lead_records_a_restatement_from_the_page(demo):
+    org = demo.agreement.organization
+    add_lead(org, "a", events=[("handed_over", local(2026, 10, 5, 10), {})])
+    period_close(version=demo, period="2026-10", actor=person("sanne"), now=local(2026, 11, 2, 9))
+    add_lead(org, "late", trigger="webinar", events=[("handed_over", local(2026, 10, 30, 15), {})])
+    member = member_client(org, username="member")
+    assert "Record as a restatement" not in member.get("/measure/?period=2026-10").content.decode()
+    assert member.post("/measure/?period=2026-10").status_code == 403
+    assert Restatement.objects.count() == 0
 
 
 def test_close_period_restate_records_the_difference_and_says_so(demo):

@@ -7,23 +7,19 @@ import io
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from leadpact.measurement.measure import measure
 from leadpact.organization.models import Team
+from tests.conftest import member_client
 from tests.measurement.scene import add_lead, local, person
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client(db):
-    user = get_user_model().objects.create_user("reader", password="a-long-enough-passphrase")
-    c = Client()
-    c.force_login(user)
-    return c
+def client(demo):
+    return member_client(demo.agreement.organization)
 
 
 @pytest.fixture

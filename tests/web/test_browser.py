@@ -13,7 +13,7 @@ def sign_in(page, base_url, name, password, next_url="/"):
     page.goto(f"{base_url}{next_url}")
     page.fill("#id_username", name)
     page.fill("#id_password", password)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
 
 
 @pytest.mark.browser

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
+from leadpact.organization.models import Organization
 from leadpact.web.demo import demo_load
-
-
-@pytest.fixture
-def client(db):
-    user = get_user_model().objects.create_user("reader", password="a-long-enough-passphrase")
-    c = Client()
-    c.force_login(user)
-    return c
+from tests.conftest import member_client
 
 
 @pytest.fixture
@@ -22,10 +15,15 @@ def demo(db):
     demo_load(with_leads=False)
 
 
+@pytest.fixture
+def client(demo):
+    return member_client(Organization.objects.get())
+
+
 def test_pages_require_login(db):
     for url in ("/", "/targets/"):
         response = Client().get(url)
-        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_home_lists_the_agreement_with_its_signatures(client, demo):
@@ -55,10 +53,11 @@ def test_a_bad_period_is_a_message_not_a_server_error(client, demo, period):
     assert "Period" in response.content.decode()
 
 
-def test_targets_without_any_agreement_says_what_to_do(client):
-    response = client.get("/targets/")
+def test_targets_without_any_agreement_says_what_to_do(db):
+    empty = Organization.objects.create(key="empty", name="Empty B.V.")
+    response = member_client(empty).get("/targets/")
     assert response.status_code == 200
-    assert "choose the organisation" in response.content.decode()
+    assert "no agreement" in response.content.decode().lower()
 
 
 def test_agreement_page_shows_versions_changes_glossary_and_audit(client, demo):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadpact.audit.services import actor_from_request, audit_record
-from leadpact.organization.models import Leave, Organization, Person, Team
+from leadpact.organization.models import Leave, Membership, Organization, Person, Team
 
 if TYPE_CHECKING:
     ModelAdmin = admin.ModelAdmin[Any]
@@ -22,7 +22,7 @@ else:  # the admin classes are not subscriptable at run time
     ModelAdmin = admin.ModelAdmin
     TabularInline = admin.TabularInline
 
-__all__ = ["AuditedAdmin", "LeaveAdmin", "OrganizationAdmin", "PersonAdmin", "TeamAdmin"]
+__all__ = ["AuditedAdmin", "LeaveAdmin", "MembershipAdmin", "OrganizationAdmin", "PersonAdmin", "TeamAdmin"]
 
 
 def _value(value: Any) -> Any:
@@ -39,6 +39,8 @@ def _organization_of(obj: models.Model) -> Organization | None:
         return obj.team.organization
     if isinstance(obj, Leave):
         return obj.person.team.organization
+    if isinstance(obj, Membership):
+        return obj.organization
     return None
 
 
@@ -177,3 +179,11 @@ class LeaveAdmin(AuditedAdmin):
     search_fields = ("person__name", "person__email", "note")
     date_hierarchy = "first_day"
     list_select_related = ("person",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(AuditedAdmin):
+    list_display = ("user", "organization", "role", "created_at")
+    list_filter = ("organization", "role")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Leave", "Organization", "Person", "Team"]
+__all__ = ["Leave", "Membership", "Organization", "Person", "Team"]
 
 
 def _validate_timezone(value: str) -> None:
@@ -178,3 +178,41 @@ class Leave(models.Model):
     def clean(self) -> None:
         if self.first_day is not None and self.end_day is not None and self.end_day <= self.first_day:
             raise ValidationError({"end_day": _("the end day is exclusive and must be after the first day")})
+
+
+class Membership(models.Model):
+    """A user's place in an organisation: what they may do there.
+
+    Whether a member leads a party is not stored here: it is the role of the person the user is in the
+    organisation (``Person.role``), so that the team page and the agreement's signatures agree.
+    """
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Organisation admin")
+        MEMBER = "member", _("Member")
+        VIEWER = "viewer", _("Viewer (read only)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+    )
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("organization", "user")
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_per_organization"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"

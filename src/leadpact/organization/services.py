@@ -14,12 +14,14 @@ from django.utils import timezone
 from leadpact.audit.services import Actor, audit_record
 from leadpact.errors import ApplicationError
 from leadpact.organization._calendars import calendar_from_spec
-from leadpact.organization.models import Leave, Organization, Person, Team
+from leadpact.organization.models import Leave, Membership, Organization, Person, Team
 
 __all__ = [
     "UNCHANGED",
     "leave_add",
     "leave_remove",
+    "membership_grant",
+    "membership_revoke",
     "organization_create",
     "person_create",
     "person_snapshot",
@@ -283,3 +285,48 @@ def leave_remove(*, leave: Leave, actor: Actor, now: dt.datetime | None = None) 
         organization=organization,
     )
     leave.delete()
+
+
+@transaction.atomic
+def membership_grant(
+    *,
+    user: User,
+    organization: Organization,
+    role: str = Membership.Role.MEMBER,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> Membership:
+    """Give ``user`` a place in ``organization`` with ``role`` (or change their role); audited."""
+    membership = Membership.objects.select_for_update().filter(user=user, organization=organization).first()
+    before = None if membership is None else {"role": membership.role}
+    if membership is None:
+        membership = Membership(user=user, organization=organization, role=role)
+    elif membership.role == role:
+        return membership
+    membership.role = role
+    membership.full_clean()
+    membership.save()
+    audit_record(
+        actor=actor,
+        action="membership.grant" if before is None else "membership.update",
+        obj=membership,
+        at=_now(now),
+        before=before,
+        after={"user": user.get_username(), "role": role},
+        organization=organization,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, membership: Membership, actor: Actor, now: dt.datetime | None = None) -> None:
+    """Take a user's place in an organisation away; audited."""
+    audit_record(
+        actor=actor,
+        action="membership.revoke",
+        obj=membership,
+        at=_now(now),
+        before={"user": membership.user.get_username(), "role": membership.role},
+        organization=membership.organization,
+    )
+    membership.delete()

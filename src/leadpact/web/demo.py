@@ -24,8 +24,14 @@ from leadpact.agreements.services import (
 )
 from leadpact.core.agreement import agreement_template
 from leadpact.demo import demo_organisation
-from leadpact.organization.models import Organization, Person, Team
-from leadpact.organization.services import leave_add, organization_create, person_create, team_create
+from leadpact.organization.models import Membership, Organization, Person, Team
+from leadpact.organization.services import (
+    leave_add,
+    membership_grant,
+    organization_create,
+    person_create,
+    team_create,
+)
 
 __all__ = ["demo_load"]
 
@@ -74,6 +80,9 @@ def _organisation() -> tuple[Organization, int]:
         for p in team_data["people"]:
             if Person.objects.filter(team=team, email=p["email"]).exists():
                 continue
+            user = _user_for(p) if p.get("role") == "lead" else None
+            if user is not None:
+                membership_grant(user=user, organization=org, role=Membership.Role.MEMBER, actor=ACTOR)
             person = person_create(
                 team=team,
                 name=p["name"],
@@ -83,7 +92,7 @@ def _organisation() -> tuple[Organization, int]:
                 start_date=_date(p["start"]),
                 end_date=_date(p["end"]) if p.get("end") else None,
                 hours=p.get("hours"),
-                user=_user_for(p) if p.get("role") == "lead" else None,
+                user=user,
                 actor=ACTOR,
             )
             for first, end in p.get("leave") or []:

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-FIRST_LOGIN_FILE = "first-login.txt"
+from leadpact.web.passwords import FIRST_LOGIN_FILE
 
 
 def ensure_first_user(username: str = "admin") -> tuple[str, str | None]:

@@ -4,52 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from leadpact.agreements.models import AgreementVersion
-from leadpact.core.periods import Period, PeriodError
+from leadpact.core.periods import Period
 from leadpact.errors import ApplicationError
 from leadpact.measurement.accountability import accountability_map, accountability_people
 from leadpact.measurement.closing import closed_view, restatement_record
 from leadpact.measurement.measure import MeasureResult, measure_periods
 from leadpact.measurement.selectors import measure_evidence
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
 from leadpact.organization.models import Person
+from leadpact.web.access import AppRequest, page, require
+from leadpact.web.views._period import shown_version_period
 
 __all__ = ["accountability", "accountability_person", "measure_evidence_page", "measure_page"]
 
 
-def _version_period(request: HttpRequest, context: dict[str, Any]) -> tuple[AgreementVersion, Period] | int:
-    """The version and period the query asks for, or the HTTP status of the error put in ``context``."""
-    wanted = (request.GET.get("period") or "").strip() or None
-    context["period_text"] = wanted or ""
-    try:
-        version = version_for_period(
-            organization=request.GET.get("organization") or None,
-            agreement=request.GET.get("agreement") or None,
-            period=wanted,
-        )
-    except VersionNotFound as error:
-        context["error"] = str(error)
-        return 200
-    try:
-        period = period_or_this_month(wanted, version)
-    except PeriodError as error:
-        context["error"] = _("Period: %(reason)s") % {"reason": error}
-        return 400
-    context.update(
-        version=version,
-        period=period,
-        period_text=str(period),
-        previous=period.previous(),
-        next=period.next(),
-    )
-    return version, period
+def _version_period(request: AppRequest, context: dict[str, Any]) -> tuple[AgreementVersion, Period] | int:
+    shown = shown_version_period(request, context)
+    return shown if isinstance(shown, int) else (shown.version, shown.period)
 
 
 def _cards(results: list[MeasureResult]) -> list[dict[str, Any]]:
@@ -89,9 +66,9 @@ def _difference_rows(differences: list[dict[str, Any]], results: list[MeasureRes
     return rows
 
 
-@login_required
+@page()
 @require_http_methods(["GET", "POST"])
-def measure_page(request: HttpRequest) -> HttpResponse:
+def measure_page(request: AppRequest) -> HttpResponse:
     """The scorecard of a period: per commitment the team row and each person's row.
 
     A closed period shows its stored figures and, computed on the fly, how a recomputation differs;
@@ -105,6 +82,7 @@ def measure_page(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     try:
         if request.method == "POST":
+            require(request, "restatement.decide")
             restatement_record(version=version, period=period, now=now)
             return redirect(request.get_full_path())
         fresh = measure_periods(version=version, periods=[period], now=now, closed="recompute")[str(period)]
@@ -116,12 +94,13 @@ def measure_page(request: HttpRequest) -> HttpResponse:
     context["closed"] = shown.closed
     context["restatement"] = None if shown.restatement is None else shown.restatement.pk
     context["differences"] = _difference_rows(shown.differences, shown.results)
+    context["can_restate"] = request.access.allows("restatement.decide")
     context["differences_more"] = max(0, len(shown.differences) - _DIFFERENCES_SHOWN)
     return render(request, "leadpact/measure.html", context)
 
 
-@login_required
-def measure_evidence_page(request: HttpRequest) -> HttpResponse:
+@page()
+def measure_evidence_page(request: AppRequest) -> HttpResponse:
     """The leads behind one number, by bucket (counted, excluded and why)."""
     context: dict[str, Any] = {}
     found = _version_period(request, context)
@@ -144,8 +123,8 @@ def measure_evidence_page(request: HttpRequest) -> HttpResponse:
     return render(request, "leadpact/measure_evidence.html", context)
 
 
-@login_required
-def accountability(request: HttpRequest) -> HttpResponse:
+@page()
+def accountability(request: AppRequest) -> HttpResponse:
     """Everyone in the agreement's parties, each linking to their map."""
     context: dict[str, Any] = {}
     found = _version_period(request, context)
@@ -156,8 +135,8 @@ def accountability(request: HttpRequest) -> HttpResponse:
     return render(request, "leadpact/accountability.html", context)
 
 
-@login_required
-def accountability_person(request: HttpRequest, pk: int) -> HttpResponse:
+@page()
+def accountability_person(request: AppRequest, pk: int) -> HttpResponse:
     """One person's map: what they own, what they depend on, who feeds whom."""
     context: dict[str, Any] = {}
     found = _version_period(request, context)

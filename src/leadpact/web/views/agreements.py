@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -13,15 +12,16 @@ from leadpact.agreements.selectors import agreement_active_version, agreement_ve
 from leadpact.agreements.services import agreement_version_document, agreement_versions_diff
 from leadpact.audit.selectors import audit_trail
 from leadpact.core.explain import Lang
-from leadpact.core.periods import PeriodError
 from leadpact.measurement.selectors import commitment_targets
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.web.access import AppRequest, page
+from leadpact.web.views._period import shown_version_period
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
+@page()
+def home(request: AppRequest) -> HttpResponse:
     agreements = (
-        Agreement.objects.select_related("organization")
+        Agreement.objects.filter(organization=request.access.organization)
+        .select_related("organization")
         .prefetch_related("versions__signatures__signed_by", "versions__parties")
         .order_by("organization__name", "key")
     )
@@ -32,11 +32,15 @@ def _lang() -> Lang:
     return "nl" if (get_language() or "en").startswith("nl") else "en"
 
 
-@login_required
-def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@page()
+def agreement_detail(request: AppRequest, pk: int) -> HttpResponse:
     """One agreement: its versions with what changed in each, the glossary and clauses of the shown
     version, and the audit trail."""
-    agreement = get_object_or_404(Agreement.objects.select_related("organization"), pk=pk)
+    agreement = get_object_or_404(
+        Agreement.objects.select_related("organization"),
+        pk=pk,
+        organization=request.access.organization,
+    )
     lang = _lang()
     versions = sorted(
         agreement_versions(agreement).prefetch_related("signatures__signed_by", "signatures__party"),
@@ -78,32 +82,16 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def targets(request: HttpRequest) -> HttpResponse:
+@page()
+def targets(request: AppRequest) -> HttpResponse:
     lang = _lang()
-    wanted = request.GET.get("period") or None
-    context: dict[str, object] = {"period_text": wanted or ""}
-    try:
-        version = version_for_period(
-            organization=request.GET.get("organization") or None,
-            agreement=request.GET.get("agreement") or None,
-            period=wanted,
-        )
-    except VersionNotFound as error:
-        context["error"] = str(error)
-        return render(request, "leadpact/targets.html", context, status=200)
-    try:
-        period = period_or_this_month(wanted, version)
-    except PeriodError as error:
-        context["error"] = _("Period: %(reason)s") % {"reason": error}
-        return render(request, "leadpact/targets.html", context, status=400)
+    context: dict[str, object] = {}
+    shown = shown_version_period(request, context)
+    if isinstance(shown, int):
+        return render(request, "leadpact/targets.html", context, status=shown)
+    version, period = shown.version, shown.period
     rows = commitment_targets(version=version, period=period)
     context.update(
-        version=version,
-        period=period,
-        period_text=str(period),
-        previous=period.previous(),
-        next=period.next(),
         rows=[
             {
                 "target": row,

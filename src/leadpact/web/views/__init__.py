@@ -1,0 +1,1 @@
+"""Page views, one module per area; thin: they check access, read through selectors, call services."""
