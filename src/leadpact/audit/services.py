@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth.models import User
@@ -12,7 +13,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 
-from leadpact.audit.models import GENESIS_HASH, AuditEntry
+from leadpact.audit._local import LocalCheckpoint, local_checkpoint_store
+from leadpact.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
+from leadpact.audit.seal import AuditKey, audit_checkpoint_seal, audit_entry_seal, audit_key
 
 if TYPE_CHECKING:
     from leadpact.agreements.models import Agreement
@@ -103,14 +106,16 @@ def audit_record(
     organization: Organization | None = None,
     agreement: Agreement | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain, inside the caller's transaction.
+    """Append one sealed entry to the chain and move the checkpoint on, inside the caller's transaction.
 
     The chain is serialised: on PostgreSQL by a transaction-scoped advisory lock taken before the last
     entry is read, on SQLite by ``BEGIN IMMEDIATE``.  The unique ``prev_hash`` makes a fork impossible
-    even if that were bypassed.
+    even if that were bypassed.  Once the transaction commits, this machine's copy of the checkpoint
+    (in the data folder) moves on too.
     """
     if at.tzinfo is None:
         raise ValueError(f"audit entry for {action}: 'at' must be an aware datetime")
+    key = audit_key()
     _lock_chain()
     last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
     entry = AuditEntry(
@@ -127,6 +132,31 @@ def audit_record(
         prev_hash=last or GENESIS_HASH,
     )
     entry.hash = audit_entry_hash(entry)
+    entry.seal = audit_entry_seal(key, entry.hash)
     entry.full_clean()
     entry.save()
+    _checkpoint_advance(entry, key=key)
     return entry
+
+
+def _checkpoint_advance(entry: AuditEntry, *, key: AuditKey) -> None:
+    """Count ``entry`` into the sealed checkpoint (created with the first entry), under the chain's lock."""
+    checkpoint = AuditCheckpoint.objects.order_by("id").first()
+    if checkpoint is None:
+        checkpoint = AuditCheckpoint(chain=secrets.token_hex(16), entries=0)
+    checkpoint.entries += 1
+    checkpoint.last_id = entry.pk
+    checkpoint.last_hash = entry.hash
+    checkpoint.key_id = key.key_id
+    checkpoint.seal = audit_checkpoint_seal(
+        key, chain=checkpoint.chain, entries=checkpoint.entries, last_hash=entry.hash
+    )
+    checkpoint.save()
+    local = LocalCheckpoint(
+        chain=checkpoint.chain,
+        entries=checkpoint.entries,
+        last_id=entry.pk,
+        last_hash=entry.hash,
+        seal=checkpoint.seal,
+    )
+    transaction.on_commit(lambda: local_checkpoint_store(local), robust=True)
