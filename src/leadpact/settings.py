@@ -127,3 +127,7 @@ EMAIL_BACKEND = os.environ.get("LEADPACT_EMAIL_BACKEND", "django.core.mail.backe
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Access and request logs carry no query values and no e-mail addresses (leadpact/logging.py).
+LOGGING_CONFIG = "leadpact.logging.logging_configure"
+LOGGING = {"version": 1, "disable_existing_loggers": False}
