@@ -6,6 +6,7 @@ entry or a log rewritten and re-chained by someone who can write to the database
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import stat
@@ -13,6 +14,7 @@ import stat
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from leadpact.audit._local import local_checkpoint, local_checkpoint_path
 from leadpact.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
@@ -149,6 +151,24 @@ class TestLocalCopy:
             checkpoint.seal,
         )
         assert stat.S_IMODE(local_checkpoint_path().stat().st_mode) == 0o600
+
+    def test_one_write_a_transaction_and_never_a_rolled_back_entry(
+        self, entries, django_capture_on_commit_callbacks
+    ):
+        def rolled_back() -> None:
+            with contextlib.suppress(RuntimeError), transaction.atomic():
+                audit_record(actor="t", action="x.undone", obj=entries[0], at=NOW)
+                raise RuntimeError
+
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+            rolled_back()
+            audit_record(actor="t", action="x.kept", obj=entries[0], at=NOW)
+            kept = audit_record(actor="t", action="x.kept", obj=entries[0], at=NOW)
+            rolled_back()
+        assert len(callbacks) == 1
+        local = local_checkpoint(AuditCheckpoint.objects.get().chain)
+        assert local is not None and local.entries == len(entries) + 2 and local.last_id == kept.pk
+        assert audit_chain_verify().ok
 
     def test_newest_entry_removed_and_checkpoint_set_back_is_caught_by_the_local_copy(
         self, entries, django_capture_on_commit_callbacks

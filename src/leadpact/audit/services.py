@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import secrets
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -33,6 +34,8 @@ __all__ = [
 
 Actor: TypeAlias = User | str
 """Who acts: a user, or a label for the system (``"cli"``, ``"system"``, ``"demo"``)."""
+
+_LOCAL_FIELDS = ("chain", "entries", "last_id", "last_hash", "seal")
 
 # Any constant: serialises writers of the chain on PostgreSQL (SQLite writers are serialised by
 # BEGIN IMMEDIATE, see settings).
@@ -141,22 +144,42 @@ def audit_record(
 
 def _checkpoint_advance(entry: AuditEntry, *, key: AuditKey) -> None:
     """Count ``entry`` into the sealed checkpoint (created with the first entry), under the chain's lock."""
-    checkpoint = AuditCheckpoint.objects.order_by("id").first()
-    if checkpoint is None:
-        checkpoint = AuditCheckpoint(chain=secrets.token_hex(16), entries=0)
-    checkpoint.entries += 1
-    checkpoint.last_id = entry.pk
-    checkpoint.last_hash = entry.hash
-    checkpoint.key_id = key.key_id
-    checkpoint.seal = audit_checkpoint_seal(
-        key, chain=checkpoint.chain, entries=checkpoint.entries, last_hash=entry.hash
-    )
-    checkpoint.save()
-    local = LocalCheckpoint(
-        chain=checkpoint.chain,
-        entries=checkpoint.entries,
-        last_id=entry.pk,
-        last_hash=entry.hash,
-        seal=checkpoint.seal,
-    )
-    transaction.on_commit(lambda: local_checkpoint_store(local), robust=True)
+    row = AuditCheckpoint.objects.order_by("id").values_list("id", "chain", "entries").first()
+    pk, chain, entries = row if row is not None else (None, secrets.token_hex(16), 0)
+    entries += 1
+    fields: dict[str, Any] = {
+        "entries": entries,
+        "last_id": entry.pk,
+        "last_hash": entry.hash,
+        "key_id": key.key_id,
+        "seal": audit_checkpoint_seal(key, chain=chain, entries=entries, last_hash=entry.hash),
+    }
+    if pk is None:
+        AuditCheckpoint.objects.create(chain=chain, **fields)
+    else:
+        AuditCheckpoint.objects.filter(pk=pk).update(**fields)
+    _local_store_on_commit(key)
+
+
+def _local_store_on_commit(key: AuditKey) -> None:
+    """Once the transaction commits, move this machine's copy of the checkpoint on (never back).
+
+    One callback per transaction, however many entries it writes: it reads the checkpoint as committed
+    (so an entry of a rolled-back savepoint never reaches the copy) and keeps it if its seal holds.  A
+    failure to write is logged, not raised: the database has committed, and the copy is a lower bound.
+    """
+    if any(getattr(item[1], "leadpact_audit_checkpoint", False) for item in connection.run_on_commit):
+        return  # a callback still to run in this transaction reads the checkpoint after this entry too
+
+    def store() -> None:
+        store.leadpact_audit_checkpoint = False  # type: ignore[attr-defined]  # ran: covers no later entry
+        row = AuditCheckpoint.objects.order_by("id").values(*_LOCAL_FIELDS).first()
+        if row is None:
+            return
+        local = LocalCheckpoint(**row)
+        seal = audit_checkpoint_seal(key, chain=local.chain, entries=local.entries, last_hash=local.last_hash)
+        if hmac.compare_digest(seal, local.seal):
+            local_checkpoint_store(local)
+
+    store.leadpact_audit_checkpoint = True  # type: ignore[attr-defined]
+    transaction.on_commit(store, robust=True)
