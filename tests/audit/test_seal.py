@@ -242,6 +242,29 @@ class TestKey:
         with pytest.raises(CommandError, match="no audit key"):
             call_command("audit", "key", stdout=io.StringIO())
 
+    def test_a_log_sealed_with_another_key_takes_no_new_entry(self, entries, monkeypatch):
+        sealed_with = audit_key().key_id
+        monkeypatch.setenv(KEY_ENV, OTHER_KEY)
+        with pytest.raises(
+            ApplicationError, match=f"sealed with key {sealed_with}, but this machine"
+        ) as caught:
+            audit_record(actor="t", action="x.y", obj=entries[0], at=NOW)
+        assert caught.value.code == "audit.key"
+        assert AuditEntry.objects.count() == len(entries)
+
+    def test_a_log_whose_key_is_missing_takes_no_new_entry_and_no_new_key(self, entries, settings, tmp_path):
+        settings.DATA_DIR = tmp_path
+        with pytest.raises(ApplicationError, match="no audit key"):
+            audit_record(actor="t", action="x.y", obj=entries[0], at=NOW)
+        assert not (tmp_path / KEY_FILE).exists()
+
+    def test_a_deleted_checkpoint_begun_again_by_the_next_entry_is_still_detected(self, entries):
+        tamper.sql("DELETE FROM {checkpoint}")
+        audit_record(actor="t", action="x.y", obj=entries[0], at=NOW)
+        result = audit_chain_verify()
+        assert (result.broken_id, result.fault) == (entries[0].pk, "entry")
+        assert "checkpoint deleted and begun again" in result.reason
+
     def test_the_key_command_says_where_the_key_is(self, entries):
         out = io.StringIO()
         call_command("audit", "key", stdout=out)

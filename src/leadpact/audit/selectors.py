@@ -158,7 +158,8 @@ def audit_chain_verify(*, chunk_size: int = 2000) -> AuditVerification:
             return AuditVerification(
                 checked - 1,
                 entry.pk,
-                f"{name} is not the entry {mark[1]} sealed as number {checked} (the log was rewritten)",
+                f"{name} is not the entry {mark[1]} sealed as number {checked} (the log was rewritten, "
+                "or its checkpoint deleted and begun again)",
                 fault="entry",
             )
         expected_prev = entry.hash

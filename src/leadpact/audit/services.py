@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from leadpact.audit._local import LocalCheckpoint, local_checkpoint_store
 from leadpact.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
 from leadpact.audit.seal import AuditKey, audit_checkpoint_seal, audit_entry_seal, audit_key
+from leadpact.errors import ApplicationError
 
 if TYPE_CHECKING:
     from leadpact.agreements.models import Agreement
@@ -115,11 +116,23 @@ def audit_record(
     entry is read, on SQLite by ``BEGIN IMMEDIATE``.  The unique ``prev_hash`` makes a fork impossible
     even if that were bypassed.  Once the transaction commits, this machine's copy of the checkpoint
     (in the data folder) moves on too.
+
+    A log already sealed with another key than this machine's (a database restored without its key)
+    takes no new entry — the write fails and says which key to restore — and no new key is made for it.
     """
     if at.tzinfo is None:
         raise ValueError(f"audit entry for {action}: 'at' must be an aware datetime")
-    key = audit_key()
     _lock_chain()
+    checkpoint = (
+        AuditCheckpoint.objects.order_by("id").values_list("id", "chain", "entries", "key_id").first()
+    )
+    key = audit_key(missing="create" if checkpoint is None else "fail")
+    if checkpoint is not None and checkpoint[3] != key.key_id:
+        raise ApplicationError(
+            "audit.key",
+            f"the audit log is sealed with key {checkpoint[3]}, but this machine's key ({key.source}) is "
+            f"{key.key_id}; restore the key that was backed up with this database",
+        )
     last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
     entry = AuditEntry(
         at=at.astimezone(dt.UTC),
@@ -138,15 +151,15 @@ def audit_record(
     entry.seal = audit_entry_seal(key, entry.hash)
     entry.full_clean()
     entry.save()
-    _checkpoint_advance(entry, key=key)
+    pk, chain, entries = checkpoint[:3] if checkpoint is not None else (None, secrets.token_hex(16), 0)
+    _checkpoint_advance(entry, key=key, pk=pk, chain=chain, entries=entries + 1)
     return entry
 
 
-def _checkpoint_advance(entry: AuditEntry, *, key: AuditKey) -> None:
-    """Count ``entry`` into the sealed checkpoint (created with the first entry), under the chain's lock."""
-    row = AuditCheckpoint.objects.order_by("id").values_list("id", "chain", "entries").first()
-    pk, chain, entries = row if row is not None else (None, secrets.token_hex(16), 0)
-    entries += 1
+def _checkpoint_advance(
+    entry: AuditEntry, *, key: AuditKey, pk: int | None, chain: str, entries: int
+) -> None:
+    """Seal ``entries`` (``entry`` the newest) into the checkpoint (created with the first entry)."""
     fields: dict[str, Any] = {
         "entries": entries,
         "last_id": entry.pk,
