@@ -20,7 +20,7 @@ from leadpact.audit._local import local_checkpoint, local_checkpoint_path
 from leadpact.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
 from leadpact.audit.seal import KEY_ENV, KEY_FILE, audit_checkpoint_seal, audit_entry_seal, audit_key
 from leadpact.audit.selectors import audit_chain_verify
-from leadpact.audit.services import audit_entry_hash, audit_record
+from leadpact.audit.services import audit_entry_hash, audit_key_replace, audit_record
 from leadpact.errors import ApplicationError
 from tests.audit import tamper
 from tests.organization.factories import NOW
@@ -295,3 +295,62 @@ class TestBackupAndRestore:
         self._dump_flush_load(tmp_path)
         monkeypatch.setenv(KEY_ENV, OTHER_KEY)
         assert "use the key that was backed up with this database" in audit_chain_verify().reason
+
+
+class TestRekey:
+    """The key is lost for good: an operator seals the log with a new key from now on, audited."""
+
+    @pytest.fixture
+    def operator(self, db, django_user_model):
+        return django_user_model.objects.create_user(username="ops", password=None, is_staff=True)
+
+    @pytest.fixture
+    def key_lost(self, entries, settings, tmp_path):
+        settings.DATA_DIR = tmp_path  # this machine has no key: re-keying makes a new one
+
+    def test_a_rekeyed_log_verifies_and_the_entry_names_both_keys(self, entries, key_lost, operator):
+        old = AuditCheckpoint.objects.get().key_id
+        out = io.StringIO()
+        call_command("audit", "rekey", "--operator", "ops", stdout=out)
+        new = audit_key()
+        entry = AuditEntry.objects.order_by("id").last()
+        assert (entry.action, entry.actor, entry.after) == (
+            "audit.rekey",
+            operator,
+            {
+                "old_key_id": old,
+                "new_key_id": new.key_id,
+                "entries": len(entries),
+                "last_hash": entries[-1].hash,
+            },
+        )
+        assert out.getvalue() == (
+            f"audit log re-keyed by ops: its 5 entries were sealed with key {old}; "
+            f"entry {entry.pk} and later are sealed with {new.key_id}\n"
+        )
+        result = audit_chain_verify()
+        assert (result.ok, result.checked, result.key_id) == (True, len(entries) + 1, new.key_id), (
+            result.reason
+        )
+        audit_record(actor="t", action="x.y", obj=entries[0], at=NOW)  # writes go on under the new key
+        assert audit_chain_verify().ok
+
+    def test_entries_forged_after_a_rekey_are_still_named(self, entries, key_lost, operator):
+        audit_key_replace(operator=operator)
+        later = audit_record(actor="t", action="x.y", obj=entries[0], at=NOW)
+        tamper.sql("UPDATE {entries} SET seal = %s WHERE id = %s", ["0" * 64, later.pk])
+        assert audit_chain_verify().broken_id == later.pk
+
+    def test_a_broken_log_is_not_rekeyed(self, entries, key_lost, operator):
+        tamper.sql("UPDATE {entries} SET actor_label = 'x' WHERE id = %s", [entries[1].pk])
+        with pytest.raises(ApplicationError, match="not re-keyed: audit entry") as caught:
+            audit_key_replace(operator=operator)
+        assert caught.value.code == "audit.rekey_broken"
+
+    def test_only_a_staff_user_rekeys_and_only_a_lost_key(self, entries, operator, django_user_model):
+        django_user_model.objects.create_user(username="member", password=None)
+        with pytest.raises(CommandError, match="not an active staff user"):
+            call_command("audit", "rekey", "--operator", "member", stdout=io.StringIO())
+        with pytest.raises(CommandError, match="already sealed with this machine's key"):
+            call_command("audit", "rekey", "--operator", "ops", stdout=io.StringIO())
+        assert AuditEntry.objects.count() == len(entries)

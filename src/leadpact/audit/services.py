@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from leadpact.organization.models import Organization
 
 __all__ = [
+    "REKEY_ACTION",
     "Actor",
     "actor_from_request",
     "actor_label",
     "actor_user",
     "audit_entry_hash",
+    "audit_key_replace",
     "audit_record",
     "canonical_json",
 ]
@@ -123,17 +125,15 @@ def audit_record(
     if at.tzinfo is None:
         raise ValueError(f"audit entry for {action}: 'at' must be an aware datetime")
     _lock_chain()
-    checkpoint = (
-        AuditCheckpoint.objects.order_by("id").values_list("id", "chain", "entries", "key_id").first()
-    )
+    checkpoint = _checkpoint_row()
     key = audit_key(missing="create" if checkpoint is None else "fail")
     if checkpoint is not None and checkpoint[3] != key.key_id:
         raise ApplicationError(
             "audit.key",
             f"the audit log is sealed with key {checkpoint[3]}, but this machine's key ({key.source}) is "
-            f"{key.key_id}; restore the key that was backed up with this database",
+            f"{key.key_id}; restore the key that was backed up with this database (or, if it is lost for "
+            "good, see 'leadpact audit rekey')",
         )
-    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
     entry = AuditEntry(
         at=at.astimezone(dt.UTC),
         actor=actor_user(actor),
@@ -145,8 +145,21 @@ def audit_record(
         agreement=agreement,
         before=_jsonable(before),
         after=_jsonable(after),
-        prev_hash=last or GENESIS_HASH,
     )
+    return _append(entry, key=key, checkpoint=checkpoint)
+
+
+_Checkpoint: TypeAlias = tuple[int, str, int, str]
+
+
+def _checkpoint_row() -> _Checkpoint | None:
+    return AuditCheckpoint.objects.order_by("id").values_list("id", "chain", "entries", "key_id").first()
+
+
+def _append(entry: AuditEntry, *, key: AuditKey, checkpoint: _Checkpoint | None) -> AuditEntry:
+    """Chain, seal and save ``entry`` and seal the checkpoint after it (the chain's lock is held)."""
+    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    entry.prev_hash = last or GENESIS_HASH
     entry.hash = audit_entry_hash(entry)
     entry.seal = audit_entry_seal(key, entry.hash)
     entry.full_clean()
@@ -154,6 +167,56 @@ def audit_record(
     pk, chain, entries = checkpoint[:3] if checkpoint is not None else (None, secrets.token_hex(16), 0)
     _checkpoint_advance(entry, key=key, pk=pk, chain=chain, entries=entries + 1)
     return entry
+
+
+REKEY_ACTION = "audit.rekey"
+
+
+@transaction.atomic
+def audit_key_replace(*, operator: User, now: dt.datetime | None = None) -> AuditEntry:
+    """Seal the log with this machine's key from now on, because the key it was sealed with is lost.
+
+    Allowed only to an active staff user, and only when every link and hash of the log holds (its old
+    seals cannot be checked any more).  Appends one ``audit.rekey`` entry, sealed with the new key, that
+    names both keys and the entry count and newest hash it takes over; ``audit verify`` accepts the
+    old seals of every entry before it.  Whoever wrote to the database before this moment without the
+    old key is no longer caught: use it only when the key is truly gone.
+    """
+    from leadpact.audit.selectors import audit_chain_verify  # selectors import this module
+
+    name = operator.get_username()
+    if not (operator.is_active and operator.is_staff):
+        raise ApplicationError("audit.not_operator", f"{name} is not an active staff user")
+    _lock_chain()
+    checkpoint = _checkpoint_row()
+    if checkpoint is None:
+        raise ApplicationError("audit.rekey_nothing", "the audit log has no entries yet; nothing to re-key")
+    key = audit_key()
+    if checkpoint[3] == key.key_id:
+        raise ApplicationError(
+            "audit.rekey_nothing", f"the audit log is already sealed with this machine's key {key.key_id}"
+        )
+    links = audit_chain_verify(seals="skip")
+    if not links.ok:
+        raise ApplicationError(
+            "audit.rekey_broken", f"the log does not hold, so it is not re-keyed: {links.reason}"
+        )
+    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    entry = AuditEntry(
+        at=(now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC),
+        actor=operator,
+        actor_label=name,
+        action=REKEY_ACTION,
+        object_type=AuditCheckpoint._meta.label_lower,
+        object_id=str(checkpoint[0]),
+        after={
+            "old_key_id": checkpoint[3],
+            "new_key_id": key.key_id,
+            "entries": links.checked,
+            "last_hash": last,
+        },
+    )
+    return _append(entry, key=key, checkpoint=checkpoint)
 
 
 def _checkpoint_advance(

@@ -35,6 +35,7 @@ from leadpact.agreements.services import (
     agreement_versions_activate_due,
     agreement_versions_diff,
 )
+from leadpact.audit.selectors import audit_operator
 from leadpact.audit.services import Actor
 from leadpact.core.agreement import (
     AgreementInvalid,
@@ -263,7 +264,7 @@ class Command(BaseCommand):
             raise _fail(
                 f"no person {options['person']} in a party of {version.agreement.key}; check the e-mail"
             )
-        operator = self._operator(options["operator"])
+        operator = audit_operator(options["operator"])
         agreement_version_sign_on_behalf(
             version=version, signer=person, operator=operator, content_hash=options["content_hash"]
         )
@@ -273,14 +274,6 @@ class Command(BaseCommand):
             f"{person.team.key} signed {where} (now {version.status}): {person.name}'s signature, "
             f"recorded by {operator.get_username()}"
         )
-
-    def _operator(self, name: str) -> Any:
-        users = get_user_model().objects
-        found = list(users.filter(username=name)[:1]) or list(users.filter(email__iexact=name)[:2])
-        if len(found) != 1:
-            problem = "several users have" if found else "no user has"
-            raise _fail(f"{problem} the name or e-mail {name!r}; give your own user name with --operator")
-        return found[0]
 
     def _do_activate(self, options: dict[str, Any]) -> None:
         if options.get("due"):
