@@ -30,16 +30,28 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+class _Server:
+    """Django's development server in a thread; ``stop`` returns once the last request is logged."""
+
+    def __init__(self) -> None:
+        self.httpd = WSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
+        self.httpd.set_app(get_wsgi_application())
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.httpd.shutdown()  # one request at a time: returns after the request in hand is logged
+            self.httpd.server_close()
+            self.thread.join()
+
+
 @pytest.fixture
-def server() -> Iterator[str]:
-    httpd = WSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
-    httpd.set_app(get_wsgi_application())
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+def server() -> Iterator[_Server]:
+    running = _Server()
+    yield running
+    running.stop()
 
 
 @pytest.fixture
@@ -63,8 +75,9 @@ def _get(url: str) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_request_with_an_email_in_the_query_string_logs_no_email(server, logged):
-    assert _get(f"{server}/admin/?q=someone%40example.com&o=1") == 200  # the login page, after a redirect
-    assert _get(f"{server}/no-such-page/ann.bos@example.nl/?email=ann.bos@example.nl") == 404
+    assert _get(f"{server.url}/admin/?q=someone%40example.com&o=1") == 200  # the login page, after a redirect
+    assert _get(f"{server.url}/no-such-page/ann.bos@example.nl/?email=ann.bos@example.nl") == 404
+    server.stop()
     text = "\n".join(logged)
     assert "example" not in text and "someone" not in text and "ann.bos" not in text
     assert f'"GET /admin/?q={REDACTED}&o={REDACTED} HTTP/1.1" 302' in text
