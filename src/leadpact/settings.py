@@ -27,7 +27,7 @@ def _secret_key() -> str:
         return key
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when LEADPACT_PRODUCTION=1")
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's alone (leadpact/datadir.py)
     path = DATA_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -148,3 +148,7 @@ EMAIL_BACKEND = os.environ.get("LEADPACT_EMAIL_BACKEND", "django.core.mail.backe
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Access and request logs carry no query values and no e-mail addresses (leadpact/logging.py).
+LOGGING_CONFIG = "leadpact.logging.logging_configure"
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -16,7 +16,9 @@ from leadpact.organization.models import Person
 def sign_all(version: AgreementVersion, leads: tuple[Person, ...], now: dt.datetime) -> AgreementVersion:
     version = agreement_version_propose(version=version, actor="test", now=now)
     for lead in leads:
-        agreement_version_sign(version=version, person=lead, content_hash=version.content_hash, now=now)
+        agreement_version_sign(
+            version=version, signer=lead, actor=lead.user, content_hash=version.content_hash, now=now
+        )
     version.refresh_from_db()
     return version
 

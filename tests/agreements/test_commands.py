@@ -6,6 +6,7 @@ import io
 import zoneinfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -105,11 +106,15 @@ def test_diff_of_versions_and_of_files(small, tmp_path):
 def test_propose_sign_activate(small, leads_for_cli):
     version = AgreementVersion.objects.get()
     run("propose", "--agreement", "marketing-sales")
-    message, _ = fails("sign", "--person", "mia.marketing@acme.example", "--hash", "0" * 64)
+    message, _ = fails(
+        "sign", "--person", "mia.marketing@acme.example", "--operator", "ops", "--hash", "0" * 64
+    )
     assert "read the current version and sign again" in message
     for email in ("mia.marketing@acme.example", "sid.sales@acme.example"):
-        out, _ = run("sign", "--person", email, "--hash", version.content_hash)
-    assert out.endswith("(now signed)\n")
+        out, _ = run("sign", "--person", email, "--operator", "ops", "--hash", version.content_hash)
+    assert out == (
+        "sales signed marketing-sales version 1 (now signed): Sid Sales's signature, recorded by ops\n"
+    )
     out, _ = run("activate", "--due")
     version.refresh_from_db()
     assert version.status == "active" and out == "marketing-sales version 1 active\n"
@@ -124,13 +129,16 @@ def leads_for_cli(small, db):
     run("import", str(small), "--organization", "acme")
     for key, name in (("marketing", "Mia Marketing"), ("sales", "Sid Sales")):
         make_person(Team.objects.get(key=key), name, role=Person.Role.LEAD, with_user=True)
+    get_user_model().objects.create_user(
+        username="ops", email="Ops@acme.example", password=None, is_staff=True
+    )
 
 
 def test_activate_one_version(small, leads_for_cli):
     version = AgreementVersion.objects.get()
     run("propose")
     for email in ("mia.marketing@acme.example", "sid.sales@acme.example"):
-        run("sign", "--person", email, "--hash", version.content_hash)
+        run("sign", "--person", email, "--operator", "ops", "--hash", version.content_hash)
     out, _ = run("activate", "--agreement", "marketing-sales", "--version", "1")
     version.refresh_from_db()
     assert version.activated_at == version.signed_at  # signed after the effective date: in force from then
@@ -148,5 +156,56 @@ def test_errors_say_what_to_do(tmp_path, small):
     assert "--organization" in fails("export")[0]
     assert "no agreement 'nope'" in fails("export", "--organization", "acme", "--agreement", "nope")[0]
     assert "has no version 9" in fails("export", "--organization", "acme", "--version", "9")[0]
-    assert "no person x@y.z" in fails("sign", "--organization", "acme", "--person", "x@y.z", "--hash", "0")[0]
+    no_person = fails(
+        "sign", "--organization", "acme", "--person", "x@y.z", "--operator", "ops", "--hash", "0"
+    )
+    assert "no person x@y.z" in no_person[0]
     assert Agreement.objects.count() == 1
+
+
+def test_signing_from_the_command_line_names_the_operator_who_records_it(small, leads_for_cli):
+    """Issue 11, point 5: the CLI signed as anyone; now an operator records it and is audited for it."""
+    version = AgreementVersion.objects.get()
+    run("propose")
+    with pytest.raises(CommandError, match="--operator"):
+        call_command(
+            "agreement", "sign", "--person", "sid.sales@acme.example", "--hash", version.content_hash
+        )
+    assert not AuditEntry.objects.filter(action="version.sign").exists()
+
+    run(
+        "sign",
+        "--person",
+        "sid.sales@acme.example",
+        "--operator",
+        "ops@ACME.example",
+        "--hash",
+        version.content_hash,
+    )
+    entry = AuditEntry.objects.get(action="version.sign")
+    assert entry.actor_label == "ops" and entry.actor.username == "ops"
+    assert (entry.after["recorded_by"], entry.after["on_behalf_of"], entry.after["signed_hash"]) == (
+        "ops",
+        "sid.sales@acme.example",
+        version.content_hash,
+    )
+    log = io.StringIO()
+    call_command("audit", "log", stdout=log)
+    assert "on_behalf_of: None -> 'sid.sales@acme.example'" in log.getvalue().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("operator", "says"),
+    [
+        ("nobody", "no user has the name or e-mail 'nobody'"),
+        ("mia.marketing@acme.example", "is not an active staff user"),  # a lead, not an operator
+    ],
+)
+def test_an_operator_who_is_not_one_is_refused(small, leads_for_cli, operator, says):
+    version = AgreementVersion.objects.get()
+    run("propose")
+    message, _ = fails(
+        "sign", "--person", "sid.sales@acme.example", "--operator", operator, "--hash", version.content_hash
+    )
+    assert says in message
+    assert not AuditEntry.objects.filter(action="version.sign").exists()

@@ -32,6 +32,7 @@ from leadpact.agreements.services import (
     agreement_version_new_draft,
     agreement_version_propose,
     agreement_version_sign,
+    agreement_version_sign_on_behalf,
     agreement_version_update,
     agreement_versions_activate_due,
     agreement_versions_diff,
@@ -49,7 +50,7 @@ from leadpact.errors import ApplicationError
 from leadpact.organization.models import Leave, Organization, Person, Team
 from tests.agreements.conftest import SMALL
 from tests.agreements.helpers import activate, sign_all
-from tests.organization.factories import NOW, make_organization, make_person, make_team
+from tests.organization.factories import NOW, make_organization, make_person, make_team, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -197,13 +198,23 @@ class TestSigning:
         version = agreement_version_propose(version=draft, actor="test", now=SIGN_DAY)
         assert version.status == "proposed" and version.proposed_at == SIGN_DAY
         agreement_version_sign(
-            version=version, person=marketing_lead, content_hash=draft.content_hash, now=SIGN_DAY
+            version=version,
+            signer=marketing_lead,
+            actor=marketing_lead.user,
+            content_hash=draft.content_hash,
+            now=SIGN_DAY,
         )
         version.refresh_from_db()
         assert version.status == "proposed"
         assert [t.key for t in version_parties_pending(version)] == ["sales"]
         later = SIGN_DAY + dt.timedelta(hours=2)
-        agreement_version_sign(version=version, person=sales_lead, content_hash=draft.content_hash, now=later)
+        agreement_version_sign(
+            version=version,
+            signer=sales_lead,
+            actor=sales_lead.user,
+            content_hash=draft.content_hash,
+            now=later,
+        )
         version.refresh_from_db()
         assert (version.status, version.signed_at) == ("signed", later)
         assert set(version.signatures.values_list("party__key", "content_hash")) == {
@@ -220,9 +231,10 @@ class TestSigning:
     def _proposed(self, draft):
         return agreement_version_propose(version=draft, actor="test", now=SIGN_DAY)
 
-    def _refused(self, code, **kwargs):
+    def _refused(self, code, *, person, **kwargs):
+        actor = person.user or make_user("someone-else")
         with pytest.raises(ApplicationError) as caught:
-            agreement_version_sign(now=SIGN_DAY, **kwargs)
+            agreement_version_sign(now=SIGN_DAY, signer=person, actor=actor, **kwargs)
         assert caught.value.code == code
         assert not Signature.objects.exists()
 
@@ -264,21 +276,122 @@ class TestSigning:
         version = self._proposed(draft)
         with pytest.raises(ApplicationError) as caught:
             agreement_version_sign(
-                version=version, person=leads[0], content_hash=version.content_hash, actor=leads[1].user
+                version=version, signer=leads[0], content_hash=version.content_hash, actor=leads[1].user
             )
         assert caught.value.code == "signature.not_self"
 
     def test_a_party_signs_once(self, draft, leads):
         version = self._proposed(draft)
         agreement_version_sign(
-            version=version, person=leads[0], content_hash=version.content_hash, now=SIGN_DAY
+            version=version,
+            signer=leads[0],
+            actor=leads[0].user,
+            content_hash=version.content_hash,
+            now=SIGN_DAY,
         )
         second = make_person(leads[0].team, "Second Lead", role=Person.Role.LEAD, with_user=True)
         with pytest.raises(ApplicationError) as caught:
             agreement_version_sign(
-                version=version, person=second, content_hash=version.content_hash, now=SIGN_DAY
+                version=version,
+                signer=second,
+                actor=second.user,
+                content_hash=version.content_hash,
+                now=SIGN_DAY,
             )
         assert caught.value.code == "signature.duplicate"
+
+
+class TestSigningOnBehalf:
+    """Issue 11, point 5: the command line records a lead's signature; the operator is the one audited."""
+
+    @pytest.fixture
+    def operator(self, db):
+        user = make_user("ops")
+        user.is_staff = True
+        user.save()
+        return user
+
+    def _proposed(self, draft):
+        return agreement_version_propose(version=draft, actor="test", now=SIGN_DAY)
+
+    def test_the_operator_is_the_actor_and_the_entry_says_on_whose_behalf(self, draft, leads, operator):
+        version = self._proposed(draft)
+        signature = agreement_version_sign_on_behalf(
+            version=version,
+            signer=leads[1],
+            operator=operator,
+            content_hash=version.content_hash,
+            now=SIGN_DAY,
+        )
+        assert (signature.signed_by, signature.party.key, signature.content_hash) == (
+            leads[1],
+            "sales",
+            version.content_hash,
+        )
+        entry = AuditEntry.objects.get(action="version.sign")
+        assert (entry.actor, entry.actor_label) == (operator, "ops")
+        assert {
+            k: entry.after[k] for k in ("signed", "recorded_by", "on_behalf_of", "signed_by", "signed_hash")
+        } == {
+            "signed": "recorded by an operator",
+            "recorded_by": "ops",
+            "on_behalf_of": leads[1].email,
+            "signed_by": leads[1].email,
+            "signed_hash": version.content_hash,
+        }
+        assert audit_chain_verify().ok
+
+    def test_signing_in_person_says_so(self, draft, leads):
+        version = self._proposed(draft)
+        agreement_version_sign(
+            version=version,
+            signer=leads[0],
+            actor=leads[0].user,
+            content_hash=version.content_hash,
+            now=SIGN_DAY,
+        )
+        entry = AuditEntry.objects.get(action="version.sign")
+        assert (entry.actor, entry.after["signed"]) == (leads[0].user, "in person")
+        assert "recorded_by" not in entry.after and "on_behalf_of" not in entry.after
+
+    @pytest.mark.parametrize("change", [{"is_staff": False}, {"is_active": False}])
+    def test_only_an_active_staff_user_records_a_signature(self, draft, leads, operator, change):
+        for field, value in change.items():
+            setattr(operator, field, value)
+        operator.save()
+        version = self._proposed(draft)
+        with pytest.raises(ApplicationError) as caught:
+            agreement_version_sign_on_behalf(
+                version=version, signer=leads[0], operator=operator, content_hash=version.content_hash
+            )
+        assert caught.value.code == "signature.not_operator"
+        assert (
+            not Signature.objects.exists() and not AuditEntry.objects.filter(action="version.sign").exists()
+        )
+
+    def test_staff_of_another_organisation_cannot_record_a_signature(self, draft, leads, operator):
+        elsewhere = make_team(make_organization("elsewhere"), "ops")
+        Person.objects.filter(pk=make_person(elsewhere, "Olga Ops").pk).update(user=operator)
+        version = self._proposed(draft)
+        with pytest.raises(ApplicationError, match="another organisation than acme") as caught:
+            agreement_version_sign_on_behalf(
+                version=version, signer=leads[0], operator=operator, content_hash=version.content_hash
+            )
+        assert caught.value.code == "signature.not_operator"
+
+    def test_the_rules_for_the_signer_still_hold(self, draft, leads, operator):
+        member = make_person(Team.objects.get(key="sales"), "Max Member", with_user=True)
+        version = self._proposed(draft)
+        with pytest.raises(ApplicationError) as caught:
+            agreement_version_sign_on_behalf(
+                version=version, signer=member, operator=operator, content_hash=version.content_hash
+            )
+        assert caught.value.code == "signature.not_lead"
+        with pytest.raises(ApplicationError) as caught:
+            agreement_version_sign_on_behalf(
+                version=version, signer=leads[0], operator=operator, content_hash="0" * 64
+            )
+        assert caught.value.code == "signature.stale"
 
 
 class TestSignedIsImmutable:

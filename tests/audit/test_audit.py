@@ -10,31 +10,19 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import IntegrityError, transaction
 
 from leadpact.audit.models import GENESIS_HASH, AuditAppendOnlyError, AuditEntry
 from leadpact.audit.selectors import audit_chain_verify, audit_trail
 from leadpact.audit.services import audit_entry_hash, audit_record
-from leadpact.organization.services import leave_add, person_update
-from tests.organization.factories import NOW, make_organization, make_person, make_team
+from tests.audit import tamper
+from tests.organization.factories import NOW, make_organization
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def entries():
-    organization = make_organization()
-    sales = make_team(organization, "sales")
-    person = make_person(sales, "Sam Seller")
-    person_update(person=person, fte=Decimal("0.80"), actor="hr", now=NOW)
-    leave_add(person=person, first_day=dt.date(2026, 5, 4), end_day=dt.date(2026, 5, 9), actor="hr", now=NOW)
-    return list(AuditEntry.objects.order_by("id"))
-
-
-def _raw(sql: str, params: list) -> None:
-    table = AuditEntry._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(sql.format(table=connection.ops.quote_name(table)), params)
+def _raw(statement: str, params: list) -> None:
+    tamper.sql(statement.replace("{table}", "{entries}"), params)
 
 
 class TestChain:
@@ -78,15 +66,35 @@ class TestChain:
         result = audit_chain_verify()
         assert result.broken_id == entries[3].pk and "prev_hash" in result.reason
 
-    def test_a_rehashed_entry_still_breaks_the_next_link(self, entries):
+    def test_a_rehashed_entry_is_named_by_its_seal(self, entries):
         target = entries[2]
         target.actor_label = "forger"
         forged = audit_entry_hash(target)
         _raw("UPDATE {table} SET actor_label = %s, hash = %s WHERE id = %s", ["forger", forged, target.pk])
-        assert audit_chain_verify().broken_id == entries[3].pk
+        result = audit_chain_verify()
+        assert result.broken_id == target.pk and "seal does not match" in result.reason
 
 
 class TestAppendOnly:
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "UPDATE {entries} SET actor_label = 'someone' WHERE id = %s",
+            "DELETE FROM {entries} WHERE id = %s",
+            "DELETE FROM {checkpoint} WHERE last_id = %s",
+            "UPDATE {checkpoint} SET entries = entries - 1 WHERE last_id = %s",
+        ],
+    )
+    def test_the_database_refuses_changes_by_sql(self, entries, statement):
+        with pytest.raises(IntegrityError, match=r"append-only|checkpoint"), transaction.atomic():
+            tamper.sql(statement, [entries[-1].pk], guarded=True)
+        assert audit_chain_verify().ok
+        assert AuditEntry.objects.get(pk=entries[-1].pk).actor_label == entries[-1].actor_label
+
+    def test_the_database_refuses_to_move_the_checkpoint_to_another_chain(self, entries):
+        with pytest.raises(IntegrityError, match="checkpoint"), transaction.atomic():
+            tamper.sql("UPDATE {checkpoint} SET chain = 'other', entries = entries + 1", guarded=True)
+
     def test_save_of_an_existing_entry_is_refused(self, entries):
         entry = entries[0]
         entry.actor_label = "someone"

@@ -1,4 +1,4 @@
-"""Writers racing to append to the audit chain never fork it.
+"""Writers racing to append to the audit chain never fork it, and the sealed checkpoints keep count.
 
 On PostgreSQL, threads write to the test database (the advisory lock serialises them).  SQLite's test
 database is in memory with a shared cache, which refuses concurrent writers outright instead of waiting,
@@ -17,7 +17,8 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from leadpact.audit.models import AuditEntry
+from leadpact.audit._local import local_checkpoint
+from leadpact.audit.models import AuditCheckpoint, AuditEntry
 from leadpact.audit.selectors import audit_chain_verify
 from leadpact.audit.services import audit_record
 from tests.organization.factories import NOW, make_organization
@@ -54,11 +55,14 @@ import json, os
 import django
 os.environ["DJANGO_SETTINGS_MODULE"] = "leadpact.settings"
 django.setup()
-from leadpact.audit.models import AuditEntry
+from leadpact.audit._local import local_checkpoint
+from leadpact.audit.models import AuditCheckpoint, AuditEntry
 from leadpact.audit.selectors import audit_chain_verify
 result = audit_chain_verify()
+checkpoint = AuditCheckpoint.objects.get()
 print(json.dumps({"ok": result.ok, "checked": result.checked, "reason": result.reason,
-                  "race": AuditEntry.objects.filter(action="test.race").count()}))
+                  "race": AuditEntry.objects.filter(action="test.race").count(),
+                  "sealed": checkpoint.entries, "local": local_checkpoint(checkpoint.chain).entries}))
 """
 
 
@@ -103,11 +107,15 @@ def _race_threads_on_test_database() -> dict:
         thread.join()
     assert errors == []
     result = audit_chain_verify()
+    checkpoint = AuditCheckpoint.objects.get()
+    local = local_checkpoint(checkpoint.chain)
     return {
         "ok": result.ok,
         "checked": result.checked,
         "reason": result.reason,
         "race": AuditEntry.objects.filter(action="test.race").count(),
+        "sealed": checkpoint.entries,
+        "local": local.entries if local else None,
     }
 
 
@@ -120,3 +128,5 @@ def test_concurrent_writers_keep_one_chain(tmp_path):
     assert result["ok"], result["reason"]
     assert result["race"] == WRITERS * EACH
     assert result["checked"] == WRITERS * EACH + 1  # and the organisation's creation
+    # the sealed checkpoint and this machine's copy (written by each writer after its commit) agree
+    assert result["sealed"] == result["local"] == WRITERS * EACH + 1

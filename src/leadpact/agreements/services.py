@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -58,6 +58,7 @@ __all__ = [
     "agreement_version_new_draft",
     "agreement_version_propose",
     "agreement_version_sign",
+    "agreement_version_sign_on_behalf",
     "agreement_version_update",
     "agreement_versions_activate_due",
     "agreement_versions_diff",
@@ -386,23 +387,88 @@ def agreement_version_propose(
     return version
 
 
+SignedHow: TypeAlias = Literal["in person", "recorded by an operator"]
+
+
 @transaction.atomic
 def agreement_version_sign(
     *,
     version: AgreementVersion,
-    person: Person,
+    signer: Person,
+    actor: User,
     content_hash: str,
     now: dt.datetime | None = None,
-    actor: User | None = None,
 ) -> Signature:
-    """``person``, the lead of a party, signs the exact content ``content_hash`` of a proposed version.
+    """``signer``, the lead of a party, signs the exact content ``content_hash`` of a proposed version.
 
-    When every party has signed, the version is ``signed`` and never changes again.  ``actor``, when
-    given, must be the person's own user (nobody signs for someone else).
+    ``actor`` is who is signed in; it must be the signer's own user: in the browser nobody signs for
+    someone else.  When every party has signed, the version is ``signed`` and never changes again.
     """
+    signer = Person.objects.select_related("team", "user").get(pk=signer.pk)
+    if signer.user is not None and actor.pk != signer.user.pk:
+        raise ApplicationError(
+            "signature.not_self",
+            f"only {signer.name} can sign for {signer.team.key}, not {actor.get_username()}",
+        )
+    return _sign(
+        version=version, signer=signer, actor=actor, how="in person", content_hash=content_hash, now=now
+    )
+
+
+@transaction.atomic
+def agreement_version_sign_on_behalf(
+    *,
+    version: AgreementVersion,
+    signer: Person,
+    operator: User,
+    content_hash: str,
+    now: dt.datetime | None = None,
+) -> Signature:
+    """``operator`` records the signature ``signer`` gave outside leadpact (on paper, by e-mail).
+
+    The command line's way to sign.  The operator is an active staff user (of the agreement's
+    organisation, when linked to a person); the audit entry names the operator as the actor and says on
+    whose behalf the signature was recorded, with the content hash.  The signer must still be the
+    party's lead with a login of their own, as when signing in person.
+    """
+    signer = Person.objects.select_related("team", "user").get(pk=signer.pk)
+    name = operator.get_username()
+    if not (operator.is_active and operator.is_staff):
+        raise ApplicationError(
+            "signature.not_operator",
+            f"{name} is not an active staff user; only an operator records a signature on someone's behalf",
+        )
+    operator_person = Person.objects.filter(user=operator).select_related("team").first()
+    organization = version.agreement.organization
+    if (
+        operator_person is not None
+        and operator_person.team.organization_id != organization.pk
+        and not operator.is_superuser
+    ):
+        raise ApplicationError(
+            "signature.not_operator", f"{name} works for another organisation than {organization.key}"
+        )
+    return _sign(
+        version=version,
+        signer=signer,
+        actor=operator,
+        how="recorded by an operator",
+        content_hash=content_hash,
+        now=now,
+    )
+
+
+def _sign(
+    *,
+    version: AgreementVersion,
+    signer: Person,
+    actor: User,
+    how: SignedHow,
+    content_hash: str,
+    now: dt.datetime | None,
+) -> Signature:
     now = _now(now)
     version = _locked(version)
-    person = Person.objects.select_related("team", "user").get(pk=person.pk)
     where = f"agreement {version.agreement.key} version {version.number}"
     if version.status != Status.PROPOSED:
         raise ApplicationError(
@@ -415,30 +481,28 @@ def agreement_version_sign(
             "read the current version and sign again",
             extra={"expected": version.content_hash, "given": content_hash},
         )
-    if not version.parties.filter(pk=person.team_id).exists():
+    if not version.parties.filter(pk=signer.team_id).exists():
         raise ApplicationError(
-            "signature.not_a_party", f"{person.name}'s team {person.team.key} is not a party to {where}"
+            "signature.not_a_party", f"{signer.name}'s team {signer.team.key} is not a party to {where}"
         )
-    if not person.is_lead:
+    if not signer.is_lead:
         raise ApplicationError(
             "signature.not_lead",
-            f"{person.name} is not the lead of {person.team.key}; only a party's lead can sign",
+            f"{signer.name} is not the lead of {signer.team.key}; only a party's lead can sign",
         )
-    if person.user is None:
+    if signer.user is None:
         raise ApplicationError(
-            "signature.no_user", f"{person.name} has no login; link a user to the person before signing"
+            "signature.no_user", f"{signer.name} has no login; link a user to the person before signing"
         )
-    if actor is not None and actor.pk != person.user.pk:
-        raise ApplicationError("signature.not_self", f"only {person.name} can sign for {person.team.key}")
     today = timezone.localdate(now, timezone=version_effective_start(version).tzinfo)
-    if person.start_date > today or (person.end_date is not None and person.end_date <= today):
+    if signer.start_date > today or (signer.end_date is not None and signer.end_date <= today):
         raise ApplicationError(
-            "signature.not_in_team", f"{person.name} is not in {person.team.key} on {today}"
+            "signature.not_in_team", f"{signer.name} is not in {signer.team.key} on {today}"
         )
-    if version.signatures.filter(party=person.team).exists():
-        raise ApplicationError("signature.duplicate", f"{person.team.key} has already signed {where}")
+    if version.signatures.filter(party=signer.team).exists():
+        raise ApplicationError("signature.duplicate", f"{signer.team.key} has already signed {where}")
     signature = Signature(
-        version=version, party=person.team, signed_by=person, signed_at=now, content_hash=content_hash
+        version=version, party=signer.team, signed_by=signer, signed_at=now, content_hash=content_hash
     )
     signature.full_clean()
     signature.save()
@@ -449,14 +513,15 @@ def agreement_version_sign(
         version.signed_at = now
         version.full_clean()
         version.save()
-    _audit_version(
-        version,
-        "version.sign",
-        actor=person.user,
-        now=now,
-        before=before,
-        extra={"party": person.team.key, "signed_by": person.email},
-    )
+    extra: dict[str, Any] = {
+        "party": signer.team.key,
+        "signed_by": signer.email,
+        "signed_hash": content_hash,
+        "signed": how,
+    }
+    if how == "recorded by an operator":
+        extra |= {"recorded_by": actor.get_username(), "on_behalf_of": signer.email}
+    _audit_version(version, "version.sign", actor=actor, now=now, before=before, extra=extra)
     return signature
 
 

@@ -1,4 +1,9 @@
-"""The audit log: an append-only, hash-chained list of every change to agreements, people and calendars."""
+"""The audit log: an append-only, hash-chained, sealed list of every change to agreements, people and more.
+
+Each entry is chained to the one before by its hash and sealed with an HMAC under a key kept outside the
+database (:mod:`leadpact.audit.seal`); the :class:`AuditCheckpoint` seals how many entries there are and
+the newest one's hash.  Database triggers (migration 0005) refuse UPDATE and DELETE of entries.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["GENESIS_HASH", "AuditAppendOnlyError", "AuditEntry"]
+__all__ = ["GENESIS_HASH", "AuditAppendOnlyError", "AuditCheckpoint", "AuditEntry"]
 
 GENESIS_HASH = "0" * 64
 
@@ -33,7 +38,7 @@ class AuditEntry(models.Model):
 
     ``hash`` = sha256 over the canonical JSON of the entry's content and ``prev_hash``
     (see :func:`leadpact.audit.services.audit_entry_hash`).  ``prev_hash`` is unique, so the chain can
-    never fork, even when two writers race.
+    never fork, even when two writers race.  ``seal`` = HMAC-SHA256 of ``hash`` under the audit key.
     """
 
     at = models.DateTimeField(_("at"), db_index=True)
@@ -71,6 +76,7 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    seal = models.CharField(_("seal"), max_length=64, help_text=_("HMAC of the hash under the audit key"))
 
     objects: ClassVar[AuditEntryQuerySet] = AuditEntryQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -90,3 +96,28 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditAppendOnlyError(f"audit entry {self.pk} is append-only: it cannot be deleted")
+
+
+class AuditCheckpoint(models.Model):
+    """The one row that seals the whole log: its chain, how many entries it has and the newest one's hash.
+
+    Written in the same transaction as every entry, under the same lock; ``seal`` is an HMAC under the
+    audit key, so a log with its newest entries removed (or a checkpoint set back) is detected.  ``chain``
+    is a random name given when the first entry is written: it tells this database's log apart from any
+    other's in the copy of the checkpoint kept in the data folder.  ``last_id`` and ``key_id`` are hints
+    for messages, not sealed.
+    """
+
+    chain = models.CharField(_("chain"), max_length=32, unique=True)
+    entries = models.PositiveBigIntegerField(_("entries"))
+    last_id = models.BigIntegerField(_("last entry id"))
+    last_hash = models.CharField(_("last hash"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=16)
+    seal = models.CharField(_("seal"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"audit checkpoint {self.chain}: {self.entries} entries"

@@ -109,10 +109,14 @@ def _agreement(org: Organization) -> AgreementVersion:
     if version.status == Status.PROPOSED:
         for team in version.parties.all():
             lead = Person.objects.filter(team=team, role=Person.Role.LEAD).order_by("pk").first()
-            if lead is None:
-                raise RuntimeError(f"demo: party {team.key} has no lead to sign")
+            if lead is None or lead.user is None:
+                raise RuntimeError(f"demo: party {team.key} has no lead with a login to sign")
             agreement_version_sign(
-                version=version, person=lead, content_hash=version.content_hash, now=SIGNED_AT
+                version=version,
+                signer=lead,
+                actor=lead.user,
+                content_hash=version.content_hash,
+                now=SIGNED_AT,
             )
         version.refresh_from_db()
     if version.status == Status.SIGNED:

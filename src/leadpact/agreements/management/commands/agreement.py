@@ -7,7 +7,7 @@
     leadpact agreement diff FILE_A FILE_B
     leadpact agreement list [--agreement KEY]
     leadpact agreement propose --agreement KEY [--version N] [--as USER]
-    leadpact agreement sign --agreement KEY [--version N] --person EMAIL --hash CONTENT_HASH
+    leadpact agreement sign --agreement KEY [--version N] --person EMAIL --operator USER --hash CONTENT_HASH
     leadpact agreement activate --agreement KEY [--version N] [--as USER]
     leadpact agreement activate --due
 
@@ -31,10 +31,11 @@ from leadpact.agreements.services import (
     agreement_import,
     agreement_version_activate,
     agreement_version_propose,
-    agreement_version_sign,
+    agreement_version_sign_on_behalf,
     agreement_versions_activate_due,
     agreement_versions_diff,
 )
+from leadpact.audit.selectors import audit_operator
 from leadpact.audit.services import Actor
 from leadpact.core.agreement import (
     AgreementInvalid,
@@ -95,10 +96,19 @@ class Command(BaseCommand):
             "--due", action="store_true", help="activate every signed version whose effective date has come"
         )
 
-        p = sub.add_parser("sign", help="sign a proposed version as a party's lead")
+        p = sub.add_parser(
+            "sign", help="record the signature a party's lead gave (on paper, by e-mail) on their behalf"
+        )
         common(p)
         p.add_argument("--person", required=True, help="the signing lead's e-mail address")
-        p.add_argument("--hash", dest="content_hash", required=True, help="content hash you read (see list)")
+        p.add_argument(
+            "--operator",
+            required=True,
+            help="you: the staff user (user name or e-mail) who records the signature and is audited for it",
+        )
+        p.add_argument(
+            "--hash", dest="content_hash", required=True, help="content hash the lead signed (see list)"
+        )
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -254,10 +264,16 @@ class Command(BaseCommand):
             raise _fail(
                 f"no person {options['person']} in a party of {version.agreement.key}; check the e-mail"
             )
-        agreement_version_sign(version=version, person=person, content_hash=options["content_hash"])
+        operator = audit_operator(options["operator"])
+        agreement_version_sign_on_behalf(
+            version=version, signer=person, operator=operator, content_hash=options["content_hash"]
+        )
         version.refresh_from_db()
         where = f"{version.agreement.key} version {version.number}"
-        self.stdout.write(f"{person.team.key} signed {where} (now {version.status})")
+        self.stdout.write(
+            f"{person.team.key} signed {where} (now {version.status}): {person.name}'s signature, "
+            f"recorded by {operator.get_username()}"
+        )
 
     def _do_activate(self, options: dict[str, Any]) -> None:
         if options.get("due"):
