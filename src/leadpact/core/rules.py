@@ -311,8 +311,8 @@ def _field_after(tokens: list[_Token], i: int) -> str | None:
     name, j = _member_after(tokens, i)
     if name != "extra":
         return name
-    sub, _ = _member_after(tokens, j - 1)
-    if sub:
+    sub, k = _member_after(tokens, j - 1)
+    if sub and not (k < len(tokens) and tokens[k].text == "("):  # lead.extra.size() calls, names no field
         return f"extra.{sub}"
     return "extra"
 
@@ -411,6 +411,18 @@ def _lookup(lead: Mapping[str, object], name: str) -> object:
         if current is None:
             return _MISSING
     return current
+
+
+def _missing_at(lead: Mapping[str, object], name: str) -> int | None:
+    """How many parts of a missing field ``name`` (``extra.plan``) were found, or None if one is no map."""
+    current: object = lead
+    for found, part in enumerate(name.split(".")):
+        if type(current) is not dict and not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+        if current is None:
+            return found
+    return None  # not missing after all
 
 
 def _show(value: object) -> str:
@@ -599,13 +611,21 @@ class Rule:
             # before with the same values (a consent missing, a country outside the list) is not evaluated
             # and described again: a failing lead of an import had cost ~30 µs a clause. Only values
             # whose equal ones look the same are remembered (text, whole numbers, booleans, missing):
-            # 1, 1.0, Decimal("1.0") and True are equal in Python but not in a rule's words.
+            # 1, 1.0, Decimal("1.0") and True are equal in Python but not in a rule's words. A nested
+            # field is missing in more than one way (no extra at all: an error; an extra without it: has()
+            # is false; an extra that is no map: another error), so where it went missing is remembered too.
             parts: list[object] = [] if whole_lead else [index, lang]
             for name in clause.fields if parts else ():
                 value = _lookup(lead, name)
                 if value is not _MISSING and type(value) not in _PLAIN:
                     parts.clear()
                     break
+                if value is _MISSING and "." in name:
+                    where = _missing_at(lead, name)
+                    if where is None:
+                        parts.clear()
+                        break
+                    parts.append(where)
                 parts += (value, type(value))
             key = tuple(parts) if parts else None
             known = seen.get(key) if key is not None else None
