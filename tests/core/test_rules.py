@@ -388,3 +388,20 @@ def test_equal_values_of_other_types_are_remembered_apart(first):
     rule.check({"score": first})
     for value in (1, True, "1", 1.0, Decimal("1.0")):
         assert rule.check({"score": value}).failed == Rule.parse(rule.text).check({"score": value}).failed
+
+
+def test_a_nested_field_missing_in_different_ways_is_not_remembered_as_one():
+    """No extra at all is an error, an extra without the key makes has() false, an extra that is no map is
+    another error: the same "missing" in words, but each lead gets the failure CEL gives it."""
+    rule = Rule.parse("has(lead.extra.plan) && lead.extra.plan.startsWith('p')")
+    leads = [{}, {"extra": {}}, {"extra": []}, {"extra": "pro"}, {"extra": {"plan": None}}, {}]
+    for lead in leads:
+        assert rule.check(lead).failures == Rule.parse(rule.text).check(lead).failures, lead
+    problems = [rule.check(lead).failures[0].problem for lead in leads[:2]]
+    assert problems == ["error", "false"]
+
+
+def test_a_function_called_on_extra_names_no_field():
+    rule = Rule.parse("lead.extra.size() > 0")
+    assert rule.fields == {"extra"}
+    assert rule.check({"extra": {}}).failed == ["lead.extra.size() > 0 (lead.extra is {})"]

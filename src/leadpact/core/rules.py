@@ -10,6 +10,10 @@ in :data:`LEAD_FIELDS`, and anything under ``lead.extra.`` (free JSON) is allowe
 
 Missing fields and fields that are ``None`` are absent: a clause that needs them is not met and
 says ``lead.email is missing``. Decimals are passed to CEL as numbers.
+
+Many leads at once (:func:`rules_check_batch`, :func:`rules_failed_batch`): the clauses written in the
+subset of CEL that definitions use are evaluated over the batch's columns (``core._cel_batch``), with
+the outcome, the failed clauses and their words CEL gives lead by lead; CEL evaluates the rest.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
 import cel
+
+from leadpact.core._cel_batch import ABSENT, DEFER, Compiled, Err, _Defer, clause_compile, simple_string
 
 __all__ = [
     "LEAD_FIELDS",
@@ -34,6 +40,8 @@ __all__ = [
     "RulePosition",
     "RuleResult",
     "rules_check",
+    "rules_check_batch",
+    "rules_failed_batch",
 ]
 
 Lang = Literal["en", "nl"]
@@ -179,13 +187,7 @@ def _tokenize(text: str) -> list[_Token]:
 
 def _string_value(token: _Token) -> str | None:
     """The value of a simple (non-raw, single-line) string token, else None."""
-    text = token.text
-    if text[:1] not in "'\"" or text.startswith(("'''", '"""')):
-        return None
-    body = text[1:-1]
-    if "\\" in body:
-        return None
-    return body
+    return simple_string(token.text)
 
 
 _PARSE_ERROR = re.compile(r"<input>:(\d+):(\d+): Syntax error: (.*)")
@@ -311,8 +313,8 @@ def _field_after(tokens: list[_Token], i: int) -> str | None:
     name, j = _member_after(tokens, i)
     if name != "extra":
         return name
-    sub, _ = _member_after(tokens, j - 1)
-    if sub:
+    sub, k = _member_after(tokens, j - 1)
+    if sub and not (k < len(tokens) and tokens[k].text == "("):  # lead.extra.size() calls, names no field
         return f"extra.{sub}"
     return "extra"
 
@@ -413,6 +415,18 @@ def _lookup(lead: Mapping[str, object], name: str) -> object:
     return current
 
 
+def _missing_at(lead: Mapping[str, object], name: str) -> int | None:
+    """How many parts of a missing field ``name`` (``extra.plan``) were found, or None if one is no map."""
+    current: object = lead
+    for found, part in enumerate(name.split(".")):
+        if type(current) is not dict and not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+        if current is None:
+            return found
+    return None  # not missing after all
+
+
 def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -511,6 +525,11 @@ class _Clause:
     text: str
     fields: tuple[str, ...]
     program: cel.Program = field(compare=False, repr=False)
+    compiled: Compiled | None = field(compare=False, repr=False, default=None)  # None: outside the subset
+    # a failure and its words by the outcome and the values (with their types) it reads: _Batch.failures
+    words: dict[tuple[object, ...], tuple[ClauseFailure, str]] = field(
+        compare=False, repr=False, default_factory=dict
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,7 +567,8 @@ class Rule:
         for start, end in _split_clauses(text, tokens):
             piece = text[start:end]
             names = tuple(dict.fromkeys(name for name, offset in references if start <= offset < end))
-            clauses.append(_Clause(piece, names, _compile(piece)))
+            compiled = clause_compile(_tokenize(piece))
+            clauses.append(_Clause(piece, names, _compile(piece), compiled))
         keys = None if whole else frozenset(name.split(".", 1)[0] for name, _ in references)
         return cls(text, frozenset(name for name, _ in references), program, tuple(clauses), keys)
 
@@ -599,13 +619,21 @@ class Rule:
             # before with the same values (a consent missing, a country outside the list) is not evaluated
             # and described again: a failing lead of an import had cost ~30 µs a clause. Only values
             # whose equal ones look the same are remembered (text, whole numbers, booleans, missing):
-            # 1, 1.0, Decimal("1.0") and True are equal in Python but not in a rule's words.
+            # 1, 1.0, Decimal("1.0") and True are equal in Python but not in a rule's words. A nested
+            # field is missing in more than one way (no extra at all: an error; an extra without it: has()
+            # is false; an extra that is no map: another error), so where it went missing is remembered too.
             parts: list[object] = [] if whole_lead else [index, lang]
             for name in clause.fields if parts else ():
                 value = _lookup(lead, name)
                 if value is not _MISSING and type(value) not in _PLAIN:
                     parts.clear()
                     break
+                if value is _MISSING and "." in name:
+                    where = _missing_at(lead, name)
+                    if where is None:
+                        parts.clear()
+                        break
+                    parts.append(where)
                 parts += (value, type(value))
             key = tuple(parts) if parts else None
             known = seen.get(key) if key is not None else None
@@ -659,3 +687,268 @@ def rules_check(rules: Sequence[Rule], lead: Mapping[str, object], *, lang: Lang
     except Exception:  # a value CEL cannot take: each rule says so on its own
         return [rule.check(lead, lang=lang) for rule in rules]
     return [rule._check_in(context, lead, lang) for rule in rules]
+
+
+# --- a batch at a time ------------------------------------------------------------------------------
+
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
+def _plain_cel(value: object) -> bool:
+    """Whether a value converted for CEL is one the batch evaluation models (see ``_cel_batch``)."""
+    kind = type(value)  # the exact type: a subclass of str or int is not modelled
+    if kind is str:
+        return cast(str, value).isascii() or _utf8(cast(str, value))
+    if kind is int:
+        return _I64_MIN <= cast(int, value) <= _I64_MAX
+    if kind is float or kind is bool:
+        return True
+    if kind is dict:
+        return all(_plain_cel(k) and _plain_cel(v) for k, v in cast(dict[object, object], value).items())
+    if kind is list:
+        return all(v is None or _plain_cel(v) for v in cast(list[object], value))
+    return False
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: CEL cannot take it
+        return False
+    return True
+
+
+def _cel_column(leads: Sequence[Mapping[str, object]], key: str) -> tuple[list[object], set[int]]:
+    """Field ``key`` of every lead as CEL sees it (ABSENT where missing), and the leads whose value the
+    batch evaluation does not model (those are checked one by one, as :func:`rules_check` does)."""
+    # the usual values pass as they are (ASCII text, int64 numbers, doubles, booleans); the rest below
+    column: list[object] = [
+        ABSENT
+        if v is None
+        else v
+        if ((t := type(v)) is str and v.isascii())  # type: ignore[attr-defined]
+        or t is bool
+        or t is float
+        or (t is int and _I64_MIN <= v <= _I64_MAX)  # type: ignore[operator]
+        else DEFER
+        for v in [lead.get(key) for lead in leads]
+    ]
+    odd: set[int] = set()
+    for i in [i for i, v in enumerate(column) if v is DEFER]:
+        try:
+            value = _to_cel(leads[i].get(key))
+        except Exception:  # a Decimal sNaN and the like: unreadable, as rules_check finds
+            value = DEFER
+        if value is not DEFER and _plain_cel(value):
+            column[i] = value
+        else:
+            odd.add(i)
+    return column, odd
+
+
+def _made(clause: _Clause, outcome: object, values: tuple[tuple[str, object], ...], lang: Lang) -> _Made:
+    """The failure of a clause whose batch outcome was ``outcome`` (not true), and its words."""
+    if outcome is False:
+        failure = ClauseFailure(clause.text, values, "false")
+    elif isinstance(outcome, Err):
+        failure = ClauseFailure(clause.text, values, "error", outcome.detail)
+    else:
+        failure = ClauseFailure(clause.text, values, "not_boolean", _show(outcome))
+    return failure, failure.describe(lang)
+
+
+_Made = tuple[ClauseFailure, str]
+
+
+class _Batch:
+    """One batch of leads being checked: its columns, and what is known of each clause's outcomes."""
+
+    def __init__(self, leads: Sequence[Mapping[str, object]], lang: Lang) -> None:
+        self.leads = leads
+        self.lang = lang
+        self.n = len(leads)
+        self.columns: dict[str, list[object]] = {}  # top-level fields as CEL sees them
+        self.odd: dict[str, set[int]] = {}  # by field: the leads whose value the batch does not model
+        self.raw: dict[str, list[object]] = {}  # fields as a failure shows them (_lookup)
+        # by clause text (a clause rules share, once): each lead's failure (None: met; DEFER: CEL must say)
+        self.said: dict[str, tuple[list[_Made | _Defer | None], set[int]]] = {}
+
+    def column(self, key: str) -> None:
+        if key not in self.columns:
+            self.columns[key], self.odd[key] = _cel_column(self.leads, key)
+
+    def raw_column(self, name: str) -> list[object]:
+        column = self.raw.get(name)
+        if column is None:
+            if "." in name:
+                column = [_lookup(lead, name) for lead in self.leads]
+            else:
+                column = [_MISSING if (v := lead.get(name)) is None else v for lead in self.leads]
+            self.raw[name] = column
+        return column
+
+    def failures(self, clause: _Clause, compiled: Compiled) -> tuple[list[_Made | _Defer | None], set[int]]:
+        """Each lead's failure of ``clause`` (None: met; DEFER: CEL must say), and the leads CEL must say for.
+
+        A failure and its words are remembered by the outcome and the values the clause reads, with
+        their types — only values whose equal ones look the same (text, whole numbers, booleans,
+        missing): 1, 1.0, Decimal("1.0") and True are equal in Python but not in a rule's words.
+        """
+        known = self.said.get(clause.text)
+        if known is not None:
+            return known
+        said: list[_Made | _Defer | None] = [None] * self.n
+        deferred: set[int] = set()
+        memo = clause.words
+        lang = self.lang
+        names = clause.fields
+        columns = [self.raw_column(name) for name in names]
+        for i, outcome in enumerate(compiled.run(self.columns, self.n)):
+            if outcome is True:
+                continue
+            if outcome is DEFER:
+                said[i] = DEFER
+                deferred.add(i)
+                continue
+            # the key: the outcome (False, an Err, a value) and each value read with its type
+            key: tuple[object, ...] | None = (lang, type(outcome), outcome)
+            if type(outcome) is float:  # 0.0 and -0.0 are equal, not alike
+                key = None
+            else:
+                for column in columns:
+                    value = column[i]
+                    kind = type(value)
+                    if value is not _MISSING and kind not in _PLAIN:
+                        key = None
+                        break
+                    key += (value, kind)  # type: ignore[operator]
+            made = memo.get(key) if key is not None else None
+            if made is None:
+                values = tuple((name, column[i]) for name, column in zip(names, columns, strict=True))
+                made = _made(clause, outcome, values, lang)
+                if key is not None:
+                    if len(memo) >= _SEEN_MAX:
+                        memo.clear()
+                    memo[key] = made
+            said[i] = made
+        self.said[clause.text] = (said, deferred)
+        return said, deferred
+
+
+# a rule's outcome for one lead of a batch: its failed clauses in words and the failures (both empty: met)
+_Outcome = tuple[tuple[str, ...], tuple[ClauseFailure, ...]]
+_MET: _Outcome = ((), ())
+
+
+def rules_check_batch(
+    rules: Sequence[Rule], leads: Sequence[Mapping[str, object]], *, lang: Lang = "en"
+) -> list[list[RuleResult]]:
+    """:func:`rules_check` of every lead of a batch (``[lead][rule]``), the same results lead by lead.
+
+    A clause in the subset of CEL that definitions use (see ``leadpact.core._cel_batch``) is evaluated
+    over the batch's columns at once — a clause two rules share, once. CEL itself evaluates the rest, as
+    :func:`rules_check` does: a rule outside the subset or reading the lead as a whole, a clause outside it,
+    a lead value the subset does not model (a set, a date and time, an int beyond 64 bits).
+
+    >>> high, low = Rule.parse("lead.score >= 50"), Rule.parse("lead.score < 50")
+    >>> [[r.met for r in row] for row in rules_check_batch([high, low], [{"score": 70}, {}])]
+    [[True, False], [False, False]]
+    """
+    return [
+        [RuleResult(not texts, list(texts), failures) for texts, failures in row]
+        for row in _batch_outcomes(rules, leads, lang)
+    ]
+
+
+def rules_failed_batch(
+    rules: Sequence[Rule], leads: Sequence[Mapping[str, object]], *, lang: Lang = "en"
+) -> list[list[tuple[str, ...]]]:
+    """The failed clauses in words of every lead and rule of a batch (``[lead][rule]``; empty: met).
+
+    What :func:`rules_check_batch` says, without a :class:`RuleResult` a lead and rule: leads that
+    failed a rule in the same words share one tuple, so a caller can remember what it made of them.
+
+    >>> rules_failed_batch([Rule.parse("lead.score >= 50")], [{"score": 70}, {"score": 1}])
+    [[()], [('lead.score >= 50 (lead.score is 1)',)]]
+    """
+    return [[texts for texts, _failures in row] for row in _batch_outcomes(rules, leads, lang)]
+
+
+def _batch_outcomes(
+    rules: Sequence[Rule], leads: Sequence[Mapping[str, object]], lang: Lang
+) -> list[list[_Outcome]]:
+    batch = _Batch(leads, lang)
+    in_subset = [r._keys is not None and any(c.compiled for c in r._clauses) for r in rules]
+    per_rule: list[list[_Outcome]] = []
+    others = [r for r, inside in zip(rules, in_subset, strict=True) if not inside]
+    singly = [rules_check(others, lead, lang=lang) for lead in leads] if others else []
+    k = 0
+    for rule, inside in zip(rules, in_subset, strict=True):
+        if inside:
+            per_rule.append(_rule_batch(rule, batch))
+        else:  # CEL, one context a lead for all of them
+            per_rule.append([(tuple(row[k].failed), row[k].failures) for row in singly])
+            k += 1
+    return [list(row) for row in zip(*per_rule, strict=True)] if rules else [[] for _ in leads]
+
+
+def _rule_batch(rule: Rule, batch: _Batch) -> list[_Outcome]:
+    keys = rule._keys or frozenset()
+    for key in sorted(keys):
+        batch.column(key)
+    unreadable: set[int] = set().union(*(batch.odd[key] for key in keys))  # Rule.check says so
+    slow = set(unreadable)
+    columns: list[list[_Made | _Defer | None]] = []
+    for clause in rule._clauses:
+        if clause.compiled is None:
+            columns.append([DEFER] * batch.n)  # CEL, lead by lead
+            slow.update(range(batch.n))
+            continue
+        said, deferred = batch.failures(clause, clause.compiled)
+        columns.append(said)
+        slow |= deferred
+    results: list[_Outcome] = []
+    # leads that failed the same clauses in the same words share an outcome: by the failures' identities
+    known: dict[tuple[int, ...], _Outcome] = {}
+    for i, row in enumerate(zip(*columns, strict=True)):
+        if i in slow:
+            results.append(_slow_outcome(rule, row, batch.leads[i], i in unreadable, batch.lang))
+            continue
+        alike = tuple(map(id, row))
+        found = known.get(alike)
+        if found is None:
+            made = [cast(_Made, m) for m in row if m is not None]  # not DEFER: those leads are slow
+            found = (tuple(m[1] for m in made), tuple(m[0] for m in made)) if made else _MET
+            known[alike] = found
+        results.append(found)
+    return results
+
+
+def _slow_outcome(
+    rule: Rule,
+    row: tuple[_Made | _Defer | None, ...],
+    lead: Mapping[str, object],
+    unreadable: bool,
+    lang: Lang,
+) -> _Outcome:
+    """A lead's outcome where CEL must say: a value the batch does not model, a clause left to CEL."""
+    if unreadable:
+        result = rule.check(lead, lang=lang)
+        return tuple(result.failed), result.failures
+    failed: list[ClauseFailure] = []
+    texts: list[str] = []
+    context: cel.Context | None = None
+    for clause, made in zip(rule._clauses, row, strict=True):
+        if made is None:
+            continue  # met
+        if made is DEFER:
+            if context is None:
+                context = _lead_context(lead, rule._keys)
+            failure = Rule._check_clause(clause, lead, context)
+            if failure is None:
+                continue
+            made = (failure, failure.describe(lang))
+        failed.append(made[0])  # type: ignore[index]
+        texts.append(made[1])  # type: ignore[index]
+    # no failure: the clauses CEL evaluated were true, and so is their conjunction
+    return (tuple(texts), tuple(failed)) if failed else _MET

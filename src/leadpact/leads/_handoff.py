@@ -4,7 +4,8 @@ Every definition a commitment of that version covers (its CEL rule, by exact def
 volume commitment's one also in the row's ``met``) and the handoff data contract (the ``fields`` of the
 agreement's handoff commitments). No agreement in force: nothing is stored, and the lead's handoff shows
 as "not checked". One row per handoff and version, whatever the number of definitions: an import writes
-a million of them.
+a million of them. A batch's leads are checked against a version's rules at once (the CEL subset over
+columns, :func:`leadpact.core.rules.rules_failed_batch`), and handoffs that failed alike share their JSON.
 
 The same pass marks duplicates: a handed-over lead whose e-mail address (trimmed, ASCII letters in any
 case) an earlier handed-over lead of the organisation has becomes a duplicate of the first of them —
@@ -24,7 +25,7 @@ from django.db.models.functions import Lower
 from leadpact.agreements.models import Agreement, AgreementVersion, Commitment, DefinitionVersion
 from leadpact.agreements.selectors import agreement_version_at, version_effective_until
 from leadpact.core.agreement import FieldCheck
-from leadpact.core.rules import Rule, RuleError, rules_check
+from leadpact.core.rules import Rule, RuleError, rules_failed_batch
 from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent
 from leadpact.organization.models import Organization
@@ -176,40 +177,50 @@ class HandoffChecker:
         self.mark_duplicates({pk: values["email"] for pk, values in leads.items()})
         adapt_datetime = datetime_adapter()
         checked_at = adapt_datetime(now)
-        rows: list[tuple[Any, ...]] = []
+        checks: list[tuple[LeadEvent | Handoff, int]] = []  # (event, version id): a row each
+        per_version: dict[int, dict[int, None]] = {}  # version id → the leads to check against it, in order
         for event in events:
-            values = leads[event.lead_id]
             for agreement in self.agreements:
                 version = self.version_at(agreement, event.occurred_at)
-                if version is None:
-                    continue
-                terms = self.terms(version)
-                # every rule in one CEL context (converting the lead costs more than evaluating);
-                # one evaluation for a rule met, its clauses only when not
-                checked = iter(rules_check(terms.rules, values))
-                results: dict[str, dict[str, Any]] = {}
-                for covered in terms.covered:
-                    met, failed = True, []
-                    if covered.rule is not None:
-                        result = next(checked)
-                        met, failed = result.met, list(result.failed)
-                    results[covered.key] = {"version": covered.version.pk, "met": met, "failed": failed}
-                main = results.get(terms.definition.key) if terms.definition is not None else None
-                met, failed = (main["met"], main["failed"]) if main is not None else (True, [])
-                missing = [c.field for c in terms.fields if not c.passes(values)]
-                rows.append(
-                    (
-                        event.lead_id,
-                        event.pk,
-                        version.pk,
-                        terms.definition.pk if terms.definition is not None else None,
-                        met,
-                        adapt_json(failed),
-                        adapt_json(missing),
-                        adapt_json(results),
-                        checked_at,
-                    )
+                if version is not None:
+                    self.terms(version)  # read once a version, then remembered
+                    checks.append((event, version.pk))
+                    per_version.setdefault(version.pk, {})[event.lead_id] = None
+        # every rule of a version over the batch's leads at once (core.rules: the CEL subset as columns)
+        failed_by: dict[tuple[int, int], list[tuple[str, ...]]] = {}
+        for version_pk, lead_ids in per_version.items():
+            outcomes = rules_failed_batch(self._terms[version_pk].rules, [leads[pk] for pk in lead_ids])
+            for lead_id, failed in zip(lead_ids, outcomes, strict=True):
+                failed_by[version_pk, lead_id] = failed
+        # leads that failed alike (most of an import) share their JSON: made once a batch
+        made: dict[tuple[object, ...], tuple[int | None, bool, str, str]] = {}
+        missing_json: dict[tuple[str, ...], str] = {}
+        rows: list[tuple[Any, ...]] = []
+        for event, version_pk in checks:
+            terms = self._terms[version_pk]
+            failed = failed_by[version_pk, event.lead_id]
+            key = (version_pk, *failed)
+            judged = made.get(key)
+            if judged is None:
+                judged = made[key] = self._judged(terms, failed)
+            missing = tuple(c.field for c in terms.fields if not c.passes(leads[event.lead_id]))
+            missing_text = missing_json.get(missing)
+            if missing_text is None:
+                missing_text = missing_json[missing] = adapt_json(list(missing))
+            definition_pk, met, failed_text, definitions_text = judged
+            rows.append(
+                (
+                    event.lead_id,
+                    event.pk,
+                    version_pk,
+                    definition_pk,
+                    met,
+                    failed_text,
+                    missing_text,
+                    definitions_text,
+                    checked_at,
                 )
+            )
         if rows:
             pks = allocate_ids(HandoffCheck, len(rows))
             insert_rows(
@@ -219,6 +230,20 @@ class HandoffChecker:
                 conflict="ON CONFLICT DO NOTHING",
             )
         return len(rows)
+
+    @staticmethod
+    def _judged(terms: _Terms, failed: Sequence[tuple[str, ...]]) -> tuple[int | None, bool, str, str]:
+        """The definition version, ``met`` and the ``failed`` and ``definitions`` JSON of a check whose
+        rules failed ``failed`` (the covered definitions' rules, in order; an empty tuple: met)."""
+        checked = iter(failed)
+        results: dict[str, dict[str, Any]] = {}
+        for covered in terms.covered:
+            texts = next(checked) if covered.rule is not None else ()
+            results[covered.key] = {"version": covered.version.pk, "met": not texts, "failed": list(texts)}
+        main = results.get(terms.definition.key) if terms.definition is not None else None
+        met, main_failed = (main["met"], main["failed"]) if main is not None else (True, [])
+        definition_pk = terms.definition.pk if terms.definition is not None else None
+        return definition_pk, met, adapt_json(main_failed), adapt_json(results)
 
     def _with_address(self, keys: Sequence[str]) -> QuerySet[Any]:  # annotated (``email_lower``)
         """The organisation's leads whose ``lower(email)`` is one of ``keys``, through the e-mail index."""
