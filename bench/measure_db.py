@@ -275,10 +275,10 @@ def main() -> None:
     version = AgreementVersion.objects.select_related("agreement__organization").get(status="active")
 
     from leadpact.core.metrics import Frames
-    from leadpact.measurement import measure as measure_module
     from leadpact.measurement._frames import frames_load
-    from leadpact.measurement.clocks import clocks_compute
-    from leadpact.measurement.measure import measure_periods
+    from leadpact.measurement.clocks.selectors import clocks_compute
+    from leadpact.measurement.scorecard import compute as measure_module
+    from leadpact.measurement.scorecard.selectors import measure_periods
 
     months = [f"2026-{m:02d}" for m in range(1, 13)]
     now = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
@@ -382,7 +382,7 @@ def main() -> None:
         measure_periods(version=version, periods=["2026-10"], now=now)
         print(f"   one month again: {time.perf_counter() - t:.2f} s")
     if args.update:
-        from leadpact.measurement.clocks import clocks_update
+        from leadpact.measurement.clocks.services import clocks_update
         from leadpact.measurement.models import Alert, LeadClock
 
         Alert.objects.all().delete()

@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 
-from leadpact.measurement.alerts import alerts_deliver
-from leadpact.measurement.clocks import clocks_update
+from leadpact.measurement.alerts.services import alerts_deliver
+from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.models import Alert, AlertWebhook, LeadClock
 from leadpact.organization.models import Team
 from tests.measurement.scene import NINE_TO_FIVE, add_lead, event, local, person

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from leadpact.measurement.measure import measure, result_data
+from leadpact.measurement.scorecard.results import result_data
+from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Team
 from tests.measurement.scene import add_lead, local, person
 

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from leadpact.measurement.measure import measure
+from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Team
 from tests.measurement.scene import add_lead, local, person
 

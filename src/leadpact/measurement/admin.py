@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadpact.errors import ApplicationError
-from leadpact.measurement.disputes import dispute_decide
+from leadpact.measurement.disputes.services import dispute_decide
 from leadpact.measurement.models import (
     Alert,
     AlertWebhook,
@@ -24,7 +24,7 @@ from leadpact.measurement.models import (
     Restatement,
     TargetOverride,
 )
-from leadpact.measurement.services import target_override_set
+from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Person
 
 

@@ -14,8 +14,8 @@ from leadpact.agreements.services import agreement_version_document, agreement_v
 from leadpact.audit.selectors import audit_trail
 from leadpact.core.explain import Lang
 from leadpact.core.periods import PeriodError
-from leadpact.measurement.selectors import commitment_targets
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.periods import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.targets.selectors import commitment_targets
 
 
 @login_required

@@ -17,8 +17,9 @@ from rich.table import Table
 
 from leadpact.core.periods import PeriodError
 from leadpact.errors import ApplicationError
-from leadpact.measurement.measure import MeasureResult, measure, result_data
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.periods import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.scorecard.results import MeasureResult, result_data
+from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Person, Team
 
 _COLUMNS = (

@@ -14,8 +14,8 @@ from rich.table import Table
 
 from leadpact.core.explain import Lang, format_number
 from leadpact.core.periods import PeriodError
-from leadpact.measurement.selectors import CommitmentTarget, commitment_targets
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.periods import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.targets.selectors import CommitmentTarget, commitment_targets
 
 
 def _value(value: object, unit: str, lang: Lang) -> str:

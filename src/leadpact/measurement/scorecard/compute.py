@@ -1,20 +1,19 @@
-"""Measurement: every commitment × period × subject (the owner team and each of its people).
+"""The fresh figures: every commitment × period × subject (the owner team and each of its people).
 
 The service around :mod:`leadpact.core.metrics`: it reads the database once per table into numpy
-frames (:mod:`._frames`), takes the targets from :func:`commitment_targets`, paces count and amount
-targets in the subject's own calendar (a person's calendar for a person), and hands back plain values
-with their evidence — the lead ids behind each number, split by why. A closed period returns its stored
-figures, with a :class:`~leadpact.measurement.models.Restatement` when a recomputation differs.
+frames (:mod:`leadpact.measurement._frames`), takes the targets from
+:func:`~leadpact.measurement.targets.selectors.commitment_targets`, paces count and amount targets in
+the subject's own calendar (a person's calendar for a person), and hands back plain values with their
+evidence — the lead ids behind each number, split by why. Closed periods are not its business: the
+scorecard's selectors put a closed period's stored figures in place of these.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +22,6 @@ from leadpact.agreements.models import AgreementVersion
 from leadpact.agreements.services import agreement_version_document
 from leadpact.core.agreement import AgreementDocument, Commitment
 from leadpact.core.calendar import BusinessCalendar
-from leadpact.core.durations import BusinessDuration
 from leadpact.core.metrics import (
     Calendars,
     Frames,
@@ -44,105 +42,17 @@ from leadpact.core.metrics import (
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
 from leadpact.measurement._frames import frames_load, kind_codes
-from leadpact.measurement.selectors import CommitmentTarget, _people_in, commitment_targets
+from leadpact.measurement.clocks.windows import business_window, clock_calendar
+from leadpact.measurement.periods import period_bounds
+from leadpact.measurement.scorecard.results import NOT_CHECKED_BUCKET, MeasureResult, SubjectKind
+from leadpact.measurement.subjects import people_in, team_side
+from leadpact.measurement.targets.selectors import CommitmentTarget, commitment_targets
 from leadpact.organization.models import Person, Team
 from leadpact.organization.selectors import person_calendar, team_calendar
 
-__all__ = [
-    "NOT_CHECKED_BUCKET",
-    "MeasureResult",
-    "SubjectKind",
-    "business_window",
-    "clock_calendar",
-    "measure",
-    "measure_periods",
-    "period_bounds",
-    "result_data",
-    "result_from_data",
-    "team_side",
-]
+__all__ = ["measure_fresh", "period_parse"]
 
-SubjectKind = Literal["team", "person"]
 _ZERO_IDS = np.zeros(0, dtype=np.int64)
-#: The evidence bucket of leads not checked against the commitment's definition at handoff.
-NOT_CHECKED_BUCKET = "not_checked"
-
-
-@dataclass(frozen=True, slots=True)
-class MeasureResult:
-    """One figure: commitment × period × subject, with target, pace, status and evidence.
-
-    ``evidence`` maps a bucket (``counted``, ``excluded_definition``, ``excluded_disputed``,
-    ``breached`` …) to lead ids; ``counted`` are exactly the leads behind ``actual``.
-    """
-
-    commitment_key: str
-    title: str
-    kind: str
-    metric: str
-    unit: str
-    period: str
-    subject_kind: SubjectKind
-    subject_id: int
-    subject_name: str
-    actual: Decimal | None
-    target: Decimal
-    expected_to_date: Decimal | None
-    attainment: Decimal | None
-    status: str
-    sample_size: int
-    evidence: Mapping[str, Any] = field(repr=False, compare=False)
-    figures: Mapping[str, Any] = field(default_factory=dict)
-    agreement_version: int = 0
-    definition_versions: Mapping[str, int] = field(default_factory=dict)
-    closed: bool = False
-    restatement_id: int | None = None
-
-    @property
-    def subject(self) -> str:
-        """``team:<id>`` or ``person:<id>``."""
-        return f"{self.subject_kind}:{self.subject_id}"
-
-    def evidence_ids(self) -> dict[str, list[int]]:
-        """Bucket → lead ids as plain lists."""
-        return {k: [int(i) for i in v] for k, v in self.evidence.items()}
-
-
-def team_side(team: Team) -> Literal["marketing", "sales"]:
-    """Which owner of a lead a team's people are: marketing's or sales' (SDR and others)."""
-    return "marketing" if team.kind == Team.Kind.MARKETING else "sales"
-
-
-def period_bounds(period: Period, tz: str) -> tuple[dt.datetime, dt.datetime]:
-    """``[start, end)`` of a period as aware instants at local midnight of ``tz``."""
-    zone = ZoneInfo(tz)
-    return (
-        dt.datetime.combine(period.start, dt.time(), tzinfo=zone),
-        dt.datetime.combine(period.end, dt.time(), tzinfo=zone),
-    )
-
-
-def business_window(commitment: Commitment) -> dt.timedelta | BusinessDuration:
-    """The clock window: business minutes as a timedelta; ``Nbd`` as it is — each lead's own window,
-    from its start to the same business time of day N business days on (:mod:`leadpact.core.clocks`)."""
-    assert commitment.clock is not None
-    window = commitment.clock.window
-    if window.minutes is not None:
-        return dt.timedelta(minutes=window.minutes)
-    return window
-
-
-def clock_calendar(person: Person) -> BusinessCalendar:
-    """The calendar a person's SLA clocks run in: their hours and leave, from their start date.
-
-    Unlike :func:`person_calendar` it stays open after the person's end date (their leads' clocks keep
-    running in their hours until someone else takes the lead; a calendar that never opens again would
-    have no deadline at all).
-    """
-    leave = [(item.first_day, item.end_day) for item in person.leave.all()]
-    return team_calendar(person.team).narrowed(
-        hours=person.hours, leave=sorted(leave), start=person.start_date
-    )
 
 
 def _fraction_elapsed(
@@ -257,7 +167,7 @@ class _Measurer:
                 people = [pt.person for pt in ct.people]
             else:
                 if (team.pk, period) not in self._team_people:
-                    self._team_people[(team.pk, period)] = _people_in(team, period)
+                    self._team_people[(team.pk, period)] = people_in(team, period)
                 people = self._team_people[(team.pk, period)]
             person_target = {pt.person.pk: pt.value for pt in ct.people}
             rows: list[tuple[SubjectKind, int, str, Subject, Any, BusinessCalendar]] = []
@@ -477,7 +387,8 @@ class _NotChecked(Mapping[str, Any]):
         return len(self._evidence) + 1
 
 
-def _parse(period: Period | str) -> Period:
+def period_parse(period: Period | str) -> Period:
+    """``period`` as a :class:`Period`; text that names no period is an :class:`ApplicationError`."""
     if isinstance(period, Period):
         return period
     try:
@@ -486,102 +397,20 @@ def _parse(period: Period | str) -> Period:
         raise ApplicationError("measure.period", f"period {period!r}: {error}") from error
 
 
-def measure_periods(
+def measure_fresh(
     *,
     version: AgreementVersion,
     periods: Sequence[Period | str],
     now: dt.datetime,
     subject: Team | Person | None = None,
-    closed: Literal["stored", "recompute"] = "stored",
 ) -> dict[str, list[MeasureResult]]:
-    """:func:`measure` for several periods sharing one read of the database (a year's months)."""
+    """Every figure of ``periods`` computed from the events now, one read of the database for all of them
+    (a year's months); a closed period's stored figures are not consulted (that is
+    :func:`leadpact.measurement.scorecard.selectors.measure_periods`)."""
     if now.tzinfo is None:
         raise ApplicationError("measure.now", "measure: now must be an aware datetime")
-    parsed = [_parse(p) for p in periods]
+    parsed = [period_parse(p) for p in periods]
     if not parsed:
         return {}
     measurer = _Measurer(version=version, periods=parsed, now=now)
-    out = {str(p): measurer.period_results(p, subject) for p in parsed}
-    if closed == "stored":
-        from leadpact.measurement.closing import closed_results
-
-        for p in parsed:
-            out[str(p)] = closed_results(
-                version=version, period=p, fresh=out[str(p)], now=now, narrowed=subject is not None
-            )
-    return out
-
-
-def measure(
-    *,
-    version: AgreementVersion,
-    period: Period | str,
-    now: dt.datetime,
-    subject: Team | Person | None = None,
-) -> list[MeasureResult]:
-    """Every commitment of ``version`` in ``period``: the owner team's row and each person's.
-
-    ``subject`` narrows to one team or one person. A closed period gives its stored figures (and the
-    pending restatement's id when the data changed since).
-    """
-    p = _parse(period)
-    return measure_periods(version=version, periods=[p], now=now, subject=subject)[str(p)]
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def result_data(r: MeasureResult) -> dict[str, Any]:
-    """A result as JSON-able data (decimals as text, evidence as lists of lead ids)."""
-    return {
-        "commitment": r.commitment_key,
-        "title": r.title,
-        "kind": r.kind,
-        "metric": r.metric,
-        "unit": r.unit,
-        "period": r.period,
-        "subject": r.subject,
-        "subject_name": r.subject_name,
-        "actual": _text(r.actual),
-        "target": str(r.target),
-        "expected_to_date": _text(r.expected_to_date),
-        "attainment": _text(r.attainment),
-        "status": r.status,
-        "sample_size": r.sample_size,
-        "figures": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in r.figures.items()},
-        "agreement_version": r.agreement_version,
-        "definition_versions": dict(r.definition_versions),
-        "evidence": r.evidence_ids(),
-    }
-
-
-def _dec(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def result_from_data(data: Mapping[str, Any], **changes: Any) -> MeasureResult:
-    """The result :func:`result_data` wrote."""
-    kind, _, pk = str(data["subject"]).partition(":")
-    r = MeasureResult(
-        commitment_key=data["commitment"],
-        title=data["title"],
-        kind=data["kind"],
-        metric=data["metric"],
-        unit=data["unit"],
-        period=data["period"],
-        subject_kind=kind,  # type: ignore[arg-type]
-        subject_id=int(pk),
-        subject_name=data["subject_name"],
-        actual=_dec(data["actual"]),
-        target=Decimal(data["target"]),
-        expected_to_date=_dec(data["expected_to_date"]),
-        attainment=_dec(data["attainment"]),
-        status=data["status"],
-        sample_size=int(data["sample_size"]),
-        evidence={k: np.asarray(v, dtype=np.int64) if v else _ZERO_IDS for k, v in data["evidence"].items()},
-        figures=dict(data["figures"]),
-        agreement_version=int(data["agreement_version"]),
-        definition_versions=dict(data["definition_versions"]),
-    )
-    return replace(r, **changes) if changes else r
+    return {str(p): measurer.period_results(p, subject) for p in parsed}

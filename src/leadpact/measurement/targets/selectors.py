@@ -7,14 +7,10 @@ with their leave, overrides) and hands back plain values with their explanation.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
-
-from django.db.models import Prefetch, Q
 
 from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.agreements.services import agreement_version_document
@@ -24,15 +20,14 @@ from leadpact.core.calendar import BusinessCalendar
 from leadpact.core.explain import Explanation, Step
 from leadpact.core.periods import DateRange, Period
 from leadpact.core.targets import TargetRule
-from leadpact.measurement.models import TargetOverride
-from leadpact.organization.models import Leave, Person, Team
+from leadpact.measurement.subjects import people_in
+from leadpact.measurement.targets.models import TargetOverride
+from leadpact.organization.models import Person, Team
 
 __all__ = [
     "CommitmentTarget",
-    "EvidenceBucket",
     "PersonTarget",
     "commitment_targets",
-    "measure_evidence",
     "version_period_targets",
 ]
 
@@ -78,15 +73,6 @@ def _member(person: Person) -> Member:
         end=person.end_date,
         hours=person.hours,
         leave=tuple(DateRange(item.first_day, item.end_day) for item in person.leave.all()),
-    )
-
-
-def _people_in(team: Team, period: Period) -> list[Person]:
-    return list(
-        Person.objects.filter(team=team, start_date__lt=period.end)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gt=period.start))
-        .prefetch_related(Prefetch("leave", queryset=Leave.objects.order_by("first_day")))
-        .order_by("name", "pk")
     )
 
 
@@ -146,7 +132,7 @@ def commitment_targets(
     for commitment in doc.commitments:
         team = teams[commitment.owner]
         if team.pk not in people_cache:
-            people_cache[team.pk] = _people_in(team, period)
+            people_cache[team.pk] = people_in(team, period)
         people = people_cache[team.pk] if commitment.split == "capacity" else []
         if commitment.target.unit not in SPLIT_UNITS or commitment.target.per is None:
             out.append(_uniform(commitment, team, period, people))
@@ -239,58 +225,3 @@ def version_period_targets(
         result[str(period)] = commitment_targets(version=version, period=period, document=doc)
         period = period.next()
     return result
-
-
-# --- measurement pages --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceBucket:
-    """One reason with the leads in it (the first ``limit``) and how many there are."""
-
-    name: str
-    total: int
-    leads: list[Any]
-
-
-def measure_evidence(
-    *,
-    version: AgreementVersion,
-    period: Period,
-    commitment_key: str,
-    subject: str,
-    now: dt.datetime,
-    limit: int = 500,
-) -> tuple[Any, list[EvidenceBucket]] | None:
-    """The figure of one commitment × subject and the leads behind it by bucket; ``None`` if unknown."""
-    from leadpact.leads.models import Lead
-    from leadpact.measurement.measure import measure
-
-    kind, _, pk = subject.partition(":")
-    if kind not in ("team", "person") or not pk.isdigit():
-        return None
-    narrowed: Team | Person | None
-    if kind == "team":
-        narrowed = Team.objects.filter(pk=int(pk), organization=version.agreement.organization).first()
-    else:
-        narrowed = Person.objects.filter(
-            pk=int(pk), team__organization=version.agreement.organization
-        ).first()
-    if narrowed is None:
-        return None
-    found = next(
-        (
-            r
-            for r in measure(version=version, period=period, now=now, subject=narrowed)
-            if r.commitment_key == commitment_key and r.subject == subject
-        ),
-        None,
-    )
-    if found is None:
-        return None
-    buckets: list[EvidenceBucket] = []
-    for name, ids in found.evidence.items():
-        shown = [int(i) for i in ids[:limit]]
-        rows = Lead.objects.in_bulk(shown)
-        buckets.append(EvidenceBucket(name, len(ids), [rows[i] for i in shown if i in rows]))
-    return found, buckets

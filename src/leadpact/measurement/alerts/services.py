@@ -1,7 +1,8 @@
-"""Alerts: a clock crossed a threshold → tell its owner (and the manager from the escalation's manager
-threshold) by e-mail and by the team's webhook, once per threshold, within the recipient's business hours.
+"""Writes of alerts: a clock crossed a threshold → tell its owner (and the manager from the escalation's
+manager threshold) by e-mail and by the team's webhook, once per threshold, within the recipient's business
+hours.
 
-Alerts are rows of an outbox (:class:`~leadpact.measurement.models.Alert`), so a restart loses none.
+Alerts are rows of an outbox (:class:`~leadpact.measurement.alerts.models.Alert`), so a restart loses none.
 **Delivery is at-most-once**: :func:`alerts_deliver` claims due rows (``pending`` → ``sending``) and
 commits *before* it sends, then marks each ``sent``; a crash between the two leaves the row
 ``sending`` and it is never sent again (reported as ``failed`` "interrupted" by the next run). A send
@@ -16,7 +17,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -28,12 +28,10 @@ from django.db.models import Q
 from leadpact.agreements.models import AgreementVersion
 from leadpact.agreements.services import agreement_version_document
 from leadpact.leads.models import Lead
-from leadpact.measurement.measure import clock_calendar
-from leadpact.measurement.models import Alert, AlertWebhook
+from leadpact.measurement.alerts.models import Alert, AlertWebhook
+from leadpact.measurement.clocks.selectors import ClockPass
+from leadpact.measurement.clocks.windows import clock_calendar
 from leadpact.organization.models import Person
-
-if TYPE_CHECKING:
-    from leadpact.measurement.clocks import ClockPass
 
 __all__ = ["MAX_ATTEMPTS", "STALE_AFTER", "DeliveryReport", "alerts_deliver", "alerts_queue"]
 

@@ -15,8 +15,8 @@ from django.db.models import Count, Q
 from leadpact.agreements.models import AgreementVersion
 from leadpact.core.periods import Period
 from leadpact.leads.models import Lead, LeadEvent
-from leadpact.measurement.measure import period_bounds
-from leadpact.measurement.selectors import commitment_targets
+from leadpact.measurement.periods import period_bounds
+from leadpact.measurement.targets.selectors import commitment_targets
 from leadpact.organization.models import Person, Team
 
 __all__ = ["AccountabilityMap", "Flow", "Owed", "accountability_map", "accountability_people"]
