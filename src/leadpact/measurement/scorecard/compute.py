@@ -26,18 +26,10 @@ from leadpact.core.metrics import (
     Calendars,
     Frames,
     Measurement,
+    MetricInputs,
     StatusRules,
     Subject,
-    acceptance_rate,
-    attempts_within,
-    conversion,
-    decision_latency,
-    feedback_completeness,
-    handoff_completeness,
-    lead_volume,
-    pipeline_amount,
-    speed_to_lead,
-    won_amount,
+    metric_for,
 )
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
@@ -239,66 +231,20 @@ class _Measurer:
         value: Any = Decimal(target)
         if ct.unit == "duration":
             value = dt.timedelta(hours=float(target))
-        headline: Any = "median" if ct.unit == "duration" else "percent_within"
-        if c.kind == "volume":
-            return lead_volume(f, target=value, **common)
-        if c.kind == "acceptance":
-            return acceptance_rate(f, target=value, **common)
-        if c.kind == "handoff":
-            return handoff_completeness(f, target=value, fields=[x.field for x in c.fields], **common)
-        if c.kind == "pipeline":
-            return pipeline_amount(f, target=value, **common)
-        if c.kind == "revenue":
-            return won_amount(f, target=value, **common)
-        if c.kind == "conversion":
-            if c.outcome is None:
-                return None
-            return conversion(f, stage=c.outcome, target=value, **common)  # type: ignore[arg-type]
-        if c.kind == "feedback":
-            within: dict[str, Any] = {}
-            if c.clock is not None:  # a reason within the clock's window (pending while it runs)
-                within = {
-                    "window": business_window(c),
-                    "calendars": self.calendars(ct.team),
-                    "clock_start": c.clock.start
-                    if c.clock.start in ("handed_over", "assigned", "accepted")
-                    else "accepted",
-                }
-            return feedback_completeness(
-                f, target=value, valid_reasons=range(len(self.reason_codes)), **within, **common
-            )
-        assert c.clock is not None
-        cals = self.calendars(ct.team)
-        window = business_window(c)
-        if c.kind == "decision":
-            return decision_latency(
-                f, window=window, calendars=cals, target=value, headline=headline, **common
-            )
-        start_kind: Any = c.clock.start if c.clock.start in ("handed_over", "assigned") else "handed_over"
-        if c.kind == "first_attempt":
-            return speed_to_lead(
-                f,
-                window=window,
-                calendars=cals,
-                target=value,
-                clock_start=start_kind,
-                headline=headline,
-                **common,
-            )
-        if c.kind == "attempts":
-            attempt_start: Any = (
-                c.clock.start if c.clock.start in ("handed_over", "assigned", "accepted") else "handed_over"
-            )
-            return attempts_within(
-                f,
-                window=window,
-                attempts=c.clock.attempts or 1,
-                calendars=cals,
-                target=value,
-                clock_start=attempt_start,
-                **common,
-            )
-        return None
+        found = metric_for(c.kind)
+        if found is None:
+            return None
+        team = ct.team
+        inputs = MetricInputs(
+            unit=ct.unit,  # type: ignore[arg-type]
+            window=business_window(c) if c.clock is not None else None,
+            calendars=lambda: self.calendars(team),
+            reason_codes=len(self.reason_codes),
+        )
+        params = found.for_commitment(c, inputs)
+        if params is None:
+            return None
+        return found(f, target=value, **common, **params)
 
     def result(
         self,

@@ -1,0 +1,216 @@
+"""A measured figure and its status: :class:`Measurement`, :class:`StatusRules`, :class:`Evidence`.
+
+Private module behind :mod:`leadpact.core.metrics` (see its docstring for the status rules): what every
+metric hands back, below the metrics and their registry.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from leadpact.core._metrics_frames import micros
+from leadpact.core._metrics_prep import Frames
+
+__all__ = [
+    "Evidence",
+    "Measurement",
+    "MetricName",
+    "Status",
+    "StatusRules",
+    "Unit",
+    "measurement_of",
+]
+
+Status = Literal["met", "on_track", "behind", "at_risk", "breached", "not_enough_data"]
+Unit = Literal["count", "percent", "amount", "duration"]
+MetricName = Literal[
+    "lead_volume",
+    "acceptance_rate",
+    "decision_latency",
+    "speed_to_lead",
+    "attempts_within",
+    "handoff_completeness",
+    "feedback_completeness",
+    "conversion",
+    "pipeline_amount",
+    "won_amount",
+]
+IntArray = npt.NDArray[np.int64]
+Number = Decimal | int
+_Rows = IntArray | Callable[[], IntArray]
+
+#: Exact decimal arithmetic for figures: 28 digits, half to even.
+DECIMALS = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
+MICRO = Decimal("0.000001")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRules:
+    """Thresholds for the status: ``min_sample`` and the pace grades (agreement ``settings``)."""
+
+    min_sample: int = 20
+    on_track: Decimal = Decimal("0.95")
+    behind: Decimal = Decimal("0.8")
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One measured figure with its target, status and the exact leads behind it.
+
+    ``evidence`` maps a reason (``counted``, ``excluded_duplicate``, ``breached``,
+    ``missing_field:email`` …) to the lead ids (``LeadFrame.lead_id``) in it, in time order; ``counted``
+    holds exactly the leads behind ``actual`` (the numerator of a percentage). ``figures`` holds
+    the secondary numbers (medians, P90, routing delay, per-field missing counts …).
+    """
+
+    metric: MetricName
+    unit: Unit
+    actual: Decimal | None
+    target: Decimal
+    expected_to_date: Decimal | None
+    attainment: Decimal | None
+    status: Status
+    sample_size: int
+    evidence: Mapping[str, IntArray] = field(repr=False, compare=False)
+    figures: Mapping[str, Decimal | int | None] = field(default_factory=dict)
+
+
+def _as_decimal(value: Number | timedelta | None) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return Decimal(value // timedelta(microseconds=1)) * MICRO
+    return Decimal(value)
+
+
+def _status(
+    *,
+    actual: Decimal | None,
+    target: Decimal,
+    expected: Decimal | None,
+    unit: Unit,
+    lower_is_better: bool,
+    sample: int,
+    period_over: bool,
+    rules: StatusRules,
+) -> Status:
+    if actual is None or (unit in ("percent", "duration") and sample < rules.min_sample):
+        return "not_enough_data"
+    good = actual <= target if lower_is_better else actual >= target
+    if period_over:
+        return "met" if good else "breached"
+    if unit in ("count", "amount"):
+        if good:
+            return "met"
+        if expected is None or expected <= 0:
+            return "on_track"
+        pace = DECIMALS.divide(actual, expected)
+    else:
+        if good:
+            return "on_track"
+        if lower_is_better:
+            pace = DECIMALS.divide(target, actual) if actual > 0 else Decimal(1)
+        else:
+            pace = DECIMALS.divide(actual, target) if target > 0 else Decimal(1)
+    if pace >= rules.on_track:
+        return "on_track"
+    if pace >= rules.behind:
+        return "behind"
+    return "at_risk"
+
+
+def _attainment(actual: Decimal | None, target: Decimal, *, lower_is_better: bool) -> Decimal | None:
+    if actual is None:
+        return None
+    if lower_is_better:
+        return DECIMALS.divide(target, actual) if actual > 0 else None
+    return DECIMALS.divide(actual, target) if target > 0 else None
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_IDS.setflags(write=False)
+
+
+class Evidence(Mapping[str, IntArray]):
+    """Reason → lead ids (read-only arrays, in time order); ids are looked up when first read.
+
+    Most measurements are never drilled into, so the lead rows are kept and turned into
+    ``LeadFrame.lead_id`` values on access.
+    """
+
+    __slots__ = ("_ids", "_read", "_rows")
+
+    def __init__(self, lead_id: IntArray, rows: Mapping[str, _Rows]) -> None:
+        self._ids = lead_id
+        self._rows = dict(rows)
+        self._read: dict[str, IntArray] = {}
+
+    def __getitem__(self, key: str) -> IntArray:
+        found = self._read.get(key)
+        if found is None:
+            rows = self._rows[key]
+            if callable(rows):
+                rows = rows()
+            found = self._ids.take(rows) if rows.shape[0] else _NO_IDS
+            found.setflags(write=False)
+            self._read[key] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"Evidence({list(self._rows)})"
+
+
+def measurement_of(
+    frames: Frames,
+    *,
+    metric: MetricName,
+    unit: Unit,
+    actual: Decimal | None,
+    target: Number | timedelta,
+    expected_to_date: Number | timedelta | None,
+    sample: int,
+    end: datetime,
+    rules: StatusRules,
+    evidence: Mapping[str, _Rows],
+    figures: Mapping[str, Decimal | int | None],
+    lower_is_better: bool = False,
+) -> Measurement:
+    target_d = _as_decimal(target)
+    assert target_d is not None
+    expected_d = _as_decimal(expected_to_date)
+    status = _status(
+        actual=actual,
+        target=target_d,
+        expected=expected_d,
+        unit=unit,
+        lower_is_better=lower_is_better,
+        sample=sample,
+        period_over=frames.now_us >= micros(end),
+        rules=rules,
+    )
+    return Measurement(
+        metric=metric,
+        unit=unit,
+        actual=actual,
+        target=target_d,
+        expected_to_date=expected_d,
+        attainment=_attainment(actual, target_d, lower_is_better=lower_is_better),
+        status=status,
+        sample_size=sample,
+        evidence=Evidence(frames.leads.lead_id, evidence),
+        figures=dict(figures),
+    )
