@@ -88,18 +88,28 @@ Arguments = Callable[[Commitment, MetricInputs], "dict[str, Any] | None"]
 class Metric:
     """One metric: its name, unit, the commitment kind it measures, its count and its parameters.
 
+    ``events``: the lead event kinds (by name) the metric counts in a period whatever the period of the
+    lead's handoff (the amounts, feedback on closed leads): a reader of the frames must read those leads.
+
     Calling it measures: ``lead_volume(frames, start=…, end=…, subject=…, target=…)`` → a
     :class:`Measurement`; keyword arguments beyond the common ones go to the count.
     """
 
     def __init__(
-        self, name: MetricName, unit: Unit, kind: CommitmentKind, count: Count, arguments: Arguments
+        self,
+        name: MetricName,
+        unit: Unit,
+        kind: CommitmentKind,
+        count: Count,
+        arguments: Arguments,
+        events: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.unit = unit
         self.kind = kind
         self.count = count
         self.arguments = arguments
+        self.events = events
         self.__doc__ = count.__doc__
         self.__name__ = name
 
@@ -148,14 +158,19 @@ def _none(commitment: Commitment, inputs: MetricInputs) -> dict[str, Any]:
 
 
 def metric(
-    name: MetricName, *, unit: Unit, kind: CommitmentKind, arguments: Arguments = _none
+    name: MetricName,
+    *,
+    unit: Unit,
+    kind: CommitmentKind,
+    arguments: Arguments = _none,
+    events: tuple[str, ...] = (),
 ) -> Callable[[Count], Metric]:
     """Register a count as the metric ``name`` that measures commitments of ``kind``."""
 
     def register(count: Count) -> Metric:
         if name in METRICS:
             raise ValueError(f"metric {name!r} is registered already")
-        found = Metric(name, unit, kind, count, arguments)
+        found = Metric(name, unit, kind, count, arguments, events)
         METRICS[name] = found
         return found
 

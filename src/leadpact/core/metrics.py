@@ -778,7 +778,13 @@ def _feedback_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[st
     return found
 
 
-@metric("feedback_completeness", unit="percent", kind="feedback", arguments=_feedback_arguments)
+@metric(
+    "feedback_completeness",
+    unit="percent",
+    kind="feedback",
+    arguments=_feedback_arguments,
+    events=("rejected", "lost", "won"),
+)
 def feedback_completeness(
     scope: Scope,
     *,
@@ -916,7 +922,7 @@ def _amount(scope: Scope, kind: EventKind) -> Tally:
     return Tally(Decimal(cents).scaleb(-2), int(rows.shape[0]), evidence, {"cents": cents})
 
 
-@metric("pipeline_amount", unit="amount", kind="pipeline")
+@metric("pipeline_amount", unit="amount", kind="pipeline", events=("opportunity",))
 def pipeline_amount(scope: Scope) -> Tally:
     """Sum of opportunity amounts in the period (each lead's last ``opportunity`` event), exact.
 
@@ -925,7 +931,7 @@ def pipeline_amount(scope: Scope) -> Tally:
     return _amount(scope, EventKind.OPPORTUNITY)
 
 
-@metric("won_amount", unit="amount", kind="revenue")
+@metric("won_amount", unit="amount", kind="revenue", events=("won",))
 def won_amount(scope: Scope) -> Tally:
     """Sum of won amounts in the period (each lead's last ``won`` event), exact in cents → Decimal."""
     return _amount(scope, EventKind.WON)

@@ -345,8 +345,13 @@ def frames_load(
     definition_keys: Sequence[str] = (),
     pause_kinds: Sequence[str] = (),
     events_from: Literal["snapshot", "database"] = "snapshot",
+    also_with: Sequence[str] = (),
 ) -> LoadedFrames:
     """The frames for the leads handed over in ``[since, until)`` (events known by ``now``).
+
+    ``also_with``: event kinds whose leads are read too when such an event falls in ``[since, until)``
+    (the event-based metrics — amounts, feedback — count a period's events of leads handed over
+    before it; without them a month's pipeline depended on which other months were measured with it).
 
     ``definition_keys``: the definitions whose result at handoff the lead frame carries
     (``LeadFrame.definitions``); ``pause_kinds``: the event kinds read as pause codes (:func:`kind_codes`).
@@ -359,8 +364,13 @@ def frames_load(
         raise ValueError(
             f"frames: {len(reason_codes)} reason codes, at most {UNKNOWN_REASON - 1} are supported"
         )
+    kinds = ["handed_over", *(k for k in dict.fromkeys(also_with) if k != "handed_over")]
+    for name in kinds:  # names go into the SQL as literals: slugs only
+        if not _SLUG.fullmatch(name):
+            raise ValueError(f"frames: event kind {name!r} is not a slug")
     chosen = (
-        "SELECT DISTINCT lead_id FROM leads_leadevent WHERE organization_id = %s AND kind = 'handed_over'"
+        "SELECT DISTINCT lead_id FROM leads_leadevent WHERE organization_id = %s"  # noqa: S608 - slugs only
+        f" AND kind IN ({', '.join(repr(k) for k in kinds)})"
         " AND occurred_at >= %s AND occurred_at < %s AND occurred_at <= %s"
     )
     adapt = connection.ops.adapt_datetimefield_value
@@ -370,7 +380,7 @@ def frames_load(
         chosen_ids = np.unique(_fetch(chosen, chosen_params, 1)[:, 0])
     else:
         snapshot = snapshot_open(organization_id=organization_id)
-        chosen_ids = snapshot.handed_over_leads(_micros(since), min(_micros(until), _micros(now) + 1))
+        chosen_ids = snapshot.leads_with(kinds, _micros(since), min(_micros(until), _micros(now) + 1))
 
     lead_id, marketing_owner, sales_owner = _leads_load(organization_id, chosen_ids)
 

@@ -98,6 +98,9 @@ class _Measurer:
             field_names=fields,
             definition_keys=sorted({c.covers for c in self.doc.commitments if c.covers}),
             pause_kinds=self.pause_kinds,
+            also_with=sorted(
+                {k for c in self.doc.commitments if (m := metric_for(c.kind)) is not None for k in m.events}
+            ),
         )
         self.loaded = loaded
         self.frames = Frames(loaded.events, loaded.leads, now=now)
