@@ -21,10 +21,10 @@ import numpy.typing as npt
 from leadpact.core._agreement_model import Commitment, CommitmentKind, Unit
 from leadpact.core._metrics_frames import micros
 from leadpact.core._metrics_prep import Calendars, Frames, Subject
-from leadpact.core._metrics_status import Measurement, MetricName, StatusRules, measurement_of
+from leadpact.core._metrics_status import DECIMALS, Measurement, MetricName, StatusRules, measurement_of
 from leadpact.core._windows import Window
 
-__all__ = ["METRICS", "Metric", "MetricInputs", "Scope", "Tally", "metric", "metric_for"]
+__all__ = ["METRICS", "Metric", "MetricInputs", "Scope", "Tally", "metric", "metric_for", "share_bounds"]
 
 IntArray = npt.NDArray[np.int64]
 Rows = IntArray | Callable[[], IntArray]
@@ -50,6 +50,11 @@ class Scope:
             raise ValueError(f"period {span}: end is before start")
         return start_us, end_us
 
+    @property
+    def over(self) -> bool:
+        """Whether the period is over at the frames' ``now``."""
+        return self.frames.now_us >= micros(self.end)
+
     def handoffs(self) -> tuple[IntArray, IntArray]:
         """Handoff rows of the period (each lead's first, duplicates left out) and the duplicate leads."""
         return self.frames.handoff_rows(self.subject, *self.bounds)
@@ -59,7 +64,12 @@ class Scope:
 class Tally:
     """What a metric counted, before target and status: ``actual`` (``None``: nothing to measure), the
     sample, the evidence (bucket → lead rows, or a function giving them when read) and the figures.
-    ``unit`` and ``lower_is_better`` override the metric's own (a clock's headline may be a duration)."""
+    ``unit`` and ``lower_is_better`` override the metric's own (a clock's headline may be a duration).
+
+    What can still change (see :func:`~leadpact.core._metrics_status.standing`): ``failed``, the leads
+    of the sample that failed for good (``None``: a later event may still undo a failure); and, once the
+    period is over, ``open_bounds``: the best and worst the figure can still end at while some of its
+    leads are undecided (``None``: final as it stands)."""
 
     actual: Decimal | None
     sample: int
@@ -67,6 +77,8 @@ class Tally:
     figures: Mapping[str, Decimal | int | None]
     unit: Unit | None = None
     lower_is_better: bool = False
+    failed: int | None = None
+    open_bounds: tuple[Decimal | None, Decimal | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +154,8 @@ class Metric:
             evidence=tally.evidence,
             figures=tally.figures,
             lower_is_better=tally.lower_is_better,
+            failed=tally.failed,
+            open_bounds=tally.open_bounds,
         )
 
     def for_commitment(self, commitment: Commitment, inputs: MetricInputs) -> dict[str, Any] | None:
@@ -175,6 +189,18 @@ def metric(
         return found
 
     return register
+
+
+def share_bounds(ok: int, failed: int, undecided: int) -> tuple[Decimal | None, Decimal | None] | None:
+    """Best and worst final percentage of ``ok`` of ``ok + failed`` when ``undecided`` leads still join
+    the sample either way (``None``: none do, the figure is final)."""
+    if undecided <= 0:
+        return None
+    total = Decimal(ok + failed + undecided)
+    return (
+        DECIMALS.divide(Decimal((ok + undecided) * 100), total),
+        DECIMALS.divide(Decimal(ok * 100), total),
+    )
 
 
 def metric_for(kind: str) -> Metric | None:

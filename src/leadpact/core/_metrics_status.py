@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,7 @@ from leadpact.core._metrics_frames import micros
 from leadpact.core._metrics_prep import Frames
 
 __all__ = [
+    "STATUSES",
     "Evidence",
     "Measurement",
     "MetricName",
@@ -27,9 +28,21 @@ __all__ = [
     "StatusRules",
     "Unit",
     "measurement_of",
+    "standing",
 ]
 
-Status = Literal["met", "on_track", "behind", "at_risk", "breached", "not_enough_data"]
+Status = Literal[
+    "not_in_force",
+    "not_enough_data",
+    "met",
+    "on_track",
+    "behind",
+    "at_risk",
+    "cannot_be_met",
+    "breached",
+]
+#: Every status, from "nothing to say" to "decided and missed".
+STATUSES: tuple[Status, ...] = get_args(Status)
 Unit = Literal["count", "percent", "amount", "duration"]
 MetricName = Literal[
     "lead_volume",
@@ -68,7 +81,9 @@ class Measurement:
     ``evidence`` maps a reason (``counted``, ``excluded_duplicate``, ``breached``,
     ``missing_field:email`` …) to the lead ids (``LeadFrame.lead_id``) in it, in time order; ``counted``
     holds exactly the leads behind ``actual`` (the numerator of a percentage). ``figures`` holds
-    the secondary numbers (medians, P90, routing delay, per-field missing counts …).
+    the secondary numbers (medians, P90, routing delay, per-field missing counts …). ``attainment`` is
+    the actual against the target, ``pace`` against what is expected by now (the ratio the status
+    grades; for a percentage or duration, whose target holds at every moment, the two are equal).
     """
 
     metric: MetricName
@@ -81,6 +96,7 @@ class Measurement:
     sample_size: int
     evidence: Mapping[str, IntArray] = field(repr=False, compare=False)
     figures: Mapping[str, Decimal | int | None] = field(default_factory=dict)
+    pace: Decimal | None = None
 
 
 def _as_decimal(value: Number | timedelta | None) -> Decimal | None:
@@ -91,7 +107,14 @@ def _as_decimal(value: Number | timedelta | None) -> Decimal | None:
     return Decimal(value)
 
 
-def _status(
+def _ratio(actual: Decimal, target: Decimal, *, lower_is_better: bool) -> Decimal:
+    """How far ``actual`` is towards ``target``: 1 on it, below 1 short (inverted when lower is better)."""
+    if lower_is_better:
+        return DECIMALS.divide(target, actual) if actual > 0 else Decimal(1)
+    return DECIMALS.divide(actual, target) if target > 0 else Decimal(1)
+
+
+def standing(
     *,
     actual: Decimal | None,
     target: Decimal,
@@ -101,30 +124,59 @@ def _status(
     sample: int,
     period_over: bool,
     rules: StatusRules,
-) -> Status:
-    if actual is None or (unit in ("percent", "duration") and sample < rules.min_sample):
-        return "not_enough_data"
-    good = actual <= target if lower_is_better else actual >= target
-    if period_over:
-        return "met" if good else "breached"
-    if unit in ("count", "amount"):
-        if good:
-            return "met"
-        if expected is None or expected <= 0:
-            return "on_track"
-        pace = DECIMALS.divide(actual, expected)
-    else:
-        if good:
-            return "on_track"
-        if lower_is_better:
-            pace = DECIMALS.divide(target, actual) if actual > 0 else Decimal(1)
+    failed: int | None = None,
+    open_bounds: tuple[Decimal | None, Decimal | None] | None = None,
+) -> tuple[Status, Decimal | None]:
+    """The status of a figure and its pace (the ratio graded), by the rules in :mod:`leadpact.core.metrics`.
+
+    ``failed``: leads in the sample that failed for good (no later event undoes it; ``None``: unknown or
+    not so). ``open_bounds``: after the period, while some leads are still undecided, the best and the
+    worst the figure can still end at (``None`` worst: no bound); ``None``: the figure is final.
+
+    Higher is better unless ``lower_is_better`` (a duration's median or P90). A count or amount is a
+    floor to reach by the end (met once reached); a percentage or duration holds at every moment.
+
+    >>> rules = StatusRules(min_sample=2)
+    >>> standing(actual=Decimal(95), target=Decimal(100), expected=None, unit="percent",
+    ...          lower_is_better=False, sample=40, period_over=False, rules=rules, failed=2)
+    ('cannot_be_met', Decimal('0.95'))
+    >>> standing(actual=Decimal(9), target=Decimal(20), expected=Decimal(10), unit="count",
+    ...          lower_is_better=False, sample=9, period_over=False, rules=rules)
+    ('behind', Decimal('0.9'))
+    """
+    pace: Decimal | None = None
+    if actual is not None:
+        if unit in ("count", "amount"):
+            pace = DECIMALS.divide(actual, expected) if expected is not None and expected > 0 else None
         else:
-            pace = DECIMALS.divide(actual, target) if target > 0 else Decimal(1)
+            pace = _ratio(actual, target, lower_is_better=lower_is_better)
+    # a failure no later lead undoes makes a target of 100% (or more) unreachable before the period ends
+    if not period_over and unit == "percent" and not lower_is_better and failed and target >= 100:
+        return "cannot_be_met", pace
+    if actual is None or (unit in ("percent", "duration") and sample < rules.min_sample):
+        return "not_enough_data", pace
+
+    def meets(value: Decimal) -> bool:
+        return value <= target if lower_is_better else value >= target
+
+    good = meets(actual)
+    if period_over:
+        if open_bounds is None:
+            return ("met" if good else "breached"), pace
+        best, worst = open_bounds
+        if best is not None and not meets(best):
+            return "breached", pace  # whatever the undecided leads do
+        if worst is not None and meets(worst):
+            return "met", pace
+    if good:
+        return ("met" if unit in ("count", "amount") else "on_track"), pace
+    if pace is None:  # nothing expected yet
+        return "on_track", pace
     if pace >= rules.on_track:
-        return "on_track"
+        return "on_track", pace
     if pace >= rules.behind:
-        return "behind"
-    return "at_risk"
+        return "behind", pace
+    return "at_risk", pace
 
 
 def _attainment(actual: Decimal | None, target: Decimal, *, lower_is_better: bool) -> Decimal | None:
@@ -188,11 +240,13 @@ def measurement_of(
     evidence: Mapping[str, _Rows],
     figures: Mapping[str, Decimal | int | None],
     lower_is_better: bool = False,
+    failed: int | None = None,
+    open_bounds: tuple[Decimal | None, Decimal | None] | None = None,
 ) -> Measurement:
     target_d = _as_decimal(target)
     assert target_d is not None
     expected_d = _as_decimal(expected_to_date)
-    status = _status(
+    status, pace = standing(
         actual=actual,
         target=target_d,
         expected=expected_d,
@@ -201,6 +255,8 @@ def measurement_of(
         sample=sample,
         period_over=frames.now_us >= micros(end),
         rules=rules,
+        failed=failed,
+        open_bounds=open_bounds,
     )
     return Measurement(
         metric=metric,
@@ -213,4 +269,5 @@ def measurement_of(
         sample_size=sample,
         evidence=Evidence(frames.leads.lead_id, evidence),
         figures=dict(figures),
+        pace=pace,
     )

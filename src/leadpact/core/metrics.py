@@ -46,12 +46,21 @@ a commitment's clause becomes its parameters (:meth:`Metric.for_commitment`). Ca
 tally into a :class:`Measurement` the same way for all: target, attainment, status. A new metric is its
 count function under ``@metric(...)``; :func:`metric_for` finds the one for a commitment kind.
 
-Status (``rules`` = :class:`StatusRules`): a percentage or duration with fewer than ``min_sample``
-leads is ``not_enough_data``. Once ``now >= end`` the status is ``met`` or ``breached``. Before the
-end, a count or amount that reached its target is ``met``, otherwise its pace ``actual ÷
-expected_to_date`` gives ``on_track`` (``>= on_track``), ``behind`` (``>= behind``) or ``at_risk``;
-a percentage or duration meeting its target is ``on_track``, otherwise ``actual ÷ target`` (inverted
-when lower is better) is graded the same way.
+Status (``rules`` = :class:`StatusRules`, decided by :func:`standing`; each figure also carries its
+``pace``, the ratio graded):
+
+- ``cannot_be_met`` before the end of the period when no later lead can bring the figure back: a
+  percentage target of 100% after a lead failed for good (data missing at handoff, a rejection, a
+  breached clock). A count, amount, lower percentage or duration stays reachable while leads may come.
+- ``not_enough_data``: no figure, or a percentage or duration over fewer than ``min_sample`` leads.
+- Once ``now >= end``: ``met`` or ``breached`` — unless clocks of the period's leads still run, in
+  which case the figure is decided only when they can no longer change it (the best it can still
+  end at misses: ``breached``; the worst meets: ``met``); until then it is graded as below.
+- Before the end, a count or amount that reached its target is ``met``; otherwise its pace ``actual ÷
+  expected_to_date`` gives ``on_track`` (``>= on_track``), ``behind`` (``>= behind``) or ``at_risk``
+  (nothing expected yet: ``on_track``). A percentage or duration meeting its target is ``on_track``,
+  otherwise ``actual ÷ target`` (inverted when lower is better) is graded the same way.
+- ``not_in_force`` is the service's: a period (or the part of it so far) before the agreement's start.
 """
 
 from __future__ import annotations
@@ -74,16 +83,27 @@ from leadpact.core._metrics_frames import (
     micros,
 )
 from leadpact.core._metrics_prep import MAX_US, Calendars, Frames, Subject, kind_mask
-from leadpact.core._metrics_registry import METRICS, Metric, MetricInputs, Scope, Tally, metric, metric_for
+from leadpact.core._metrics_registry import (
+    METRICS,
+    Metric,
+    MetricInputs,
+    Scope,
+    Tally,
+    metric,
+    metric_for,
+    share_bounds,
+)
 from leadpact.core._metrics_status import (
     DECIMALS,
     MICRO,
+    STATUSES,
     Evidence,
     Measurement,
     MetricName,
     Status,
     StatusRules,
     Unit,
+    standing,
 )
 from leadpact.core._windows import BusinessDaysCalendar, Window, window_days, window_fixed_us
 from leadpact.core.durations import BusinessDuration
@@ -93,6 +113,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METRICS",
+    "STATUSES",
     "BusinessCalendarLike",
     "BusinessDuration",
     "Calendars",
@@ -127,6 +148,7 @@ __all__ = [
     "nearest_rank",
     "pipeline_amount",
     "speed_to_lead",
+    "standing",
     "won_amount",
 ]
 
@@ -306,7 +328,8 @@ def acceptance_rate(scope: Scope) -> Tally:
     evidence["excluded_duplicate"] = dups
     n_acc, n_rej = int(counts[0]), int(counts[1])
     figures = {"accepted": n_acc, "rejected": n_rej}
-    return Tally(_percent(n_acc, n_acc + n_rej), n_acc + n_rej, evidence, figures)
+    # a lead's first decision is its decision: a rejection is final
+    return Tally(_percent(n_acc, n_acc + n_rej), n_acc + n_rej, evidence, figures, failed=n_rej)
 
 
 def _business(
@@ -402,6 +425,7 @@ def _clock(
 def _clock_tally(
     frames: Frames,
     *,
+    over: bool,
     clock: _Clock,
     calendars: Calendars,
     rows: IntArray,
@@ -446,7 +470,22 @@ def _clock_tally(
     }
     if extra_figures:
         figures.update(extra_figures)
-    return Tally(actual, sample, evidence, figures, unit=unit, lower_is_better=lower)
+    # what can still change: a breach is final (elapsed business time only grows); after the period,
+    # clocks still running can end either way — and every open clock enters a median or P90 when it stops
+    n_pending = int(counts[3])
+    failed: int | None = None
+    bounds: tuple[Decimal | None, Decimal | None] | None = None
+    if unit == "percent":
+        failed = n_breached
+        if over:
+            bounds = share_bounds(n_within, n_breached, n_pending)
+    elif over and n_pending + int(counts[2]):
+        running = clock.elapsed_us[rows[(detail == 2) | (detail == 3)]]  # at least this, when they stop
+        best = _median_p90(np.concatenate([stopped_elapsed, running]))
+        bounds = (_seconds(best[0] if headline == "median" else best[1]), None)
+    return Tally(
+        actual, sample, evidence, figures, unit=unit, lower_is_better=lower, failed=failed, open_bounds=bounds
+    )
 
 
 def _clocked(
@@ -490,7 +529,14 @@ def decision_latency(
     )
     rows, dups = scope.handoffs()
     return _clock_tally(
-        frames, clock=clock, calendars=calendars, rows=rows, dups=dups, window=window, headline=headline
+        frames,
+        over=scope.over,
+        clock=clock,
+        calendars=calendars,
+        rows=rows,
+        dups=dups,
+        window=window,
+        headline=headline,
     )
 
 
@@ -558,6 +604,7 @@ def speed_to_lead(
     extra = frames.recall(("delays", id(calendars), scope.start, scope.end, scope.subject), delays)
     return _clock_tally(
         frames,
+        over=scope.over,
         clock=clock,
         calendars=calendars,
         rows=rows,
@@ -660,7 +707,11 @@ def attempts_within(
     evidence["excluded_duplicate"] = dups
     n_ok, n_short = int(counts[0]), int(counts[1])
     figures = {"worked": int(counts[0] + counts[1] + counts[2])}
-    return Tally(_percent(n_ok, n_ok + n_short), n_ok + n_short, evidence, figures)
+    # short of attempts when the window is over is final; a pending lead may still get its attempts
+    bounds = share_bounds(n_ok, n_short, int(counts[2])) if scope.over else None
+    return Tally(
+        _percent(n_ok, n_ok + n_short), n_ok + n_short, evidence, figures, failed=n_short, open_bounds=bounds
+    )
 
 
 # --- handoff and feedback completeness ------------------------------------------------------------------
@@ -709,7 +760,9 @@ def handoff_completeness(scope: Scope, *, fields: Sequence[str] | None = None) -
         evidence[f"missing_field:{name}"] = functools.partial(lambda g: lead[rows[g]], gone)
         figures[f"missing:{name}"] = int(np.count_nonzero(gone))
     n = int(rows.shape[0])
-    return Tally(_percent(int(np.count_nonzero(complete)), n), n, evidence, figures)
+    n_complete = int(np.count_nonzero(complete))
+    # what a lead lacked at its handoff it lacked for good
+    return Tally(_percent(n_complete, n), n, evidence, figures, failed=n - n_complete)
 
 
 _CLOSING = (EventKind.REJECTED, EventKind.LOST, EventKind.WON)
@@ -841,7 +894,10 @@ def feedback_completeness(
             "pending": int(counts[3]),
             "not_started": int(counts[4]),
         }
-        return Tally(_percent(n_ok, sample), sample, evidence, figures)
+        # a reason after the window is late for good; one missing when the window is over can only be late
+        failed = int(counts[1]) + int(counts[2])
+        bounds = share_bounds(n_ok, failed, int(counts[3])) if scope.over else None
+        return Tally(_percent(n_ok, sample), sample, evidence, figures, failed=failed, open_bounds=bounds)
 
     def build() -> BoolArray:
         pos, _ = frames.event_index(kinds, last_per_period=True)
