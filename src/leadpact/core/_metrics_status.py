@@ -150,6 +150,8 @@ def standing(
             pace = DECIMALS.divide(actual, expected) if expected is not None and expected > 0 else None
         else:
             pace = _ratio(actual, target, lower_is_better=lower_is_better)
+        if pace is not None and not pace:
+            pace = Decimal(0)  # a plain 0, not 0E+20
     # a failure no later lead undoes makes a target of 100% (or more) unreachable before the period ends
     if not period_over and unit == "percent" and not lower_is_better and failed and target >= 100:
         return "cannot_be_met", pace
@@ -184,7 +186,10 @@ def _attainment(actual: Decimal | None, target: Decimal, *, lower_is_better: boo
         return None
     if lower_is_better:
         return DECIMALS.divide(target, actual) if actual > 0 else None
-    return DECIMALS.divide(actual, target) if target > 0 else None
+    if target <= 0:
+        return None
+    found = DECIMALS.divide(actual, target)
+    return found if found else Decimal(0)  # a plain 0, not 0E+20
 
 
 _NO_IDS = np.zeros(0, dtype=np.int64)

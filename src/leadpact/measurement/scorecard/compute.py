@@ -11,12 +11,17 @@ scorecard's selectors put a closed period's stored figures in place of these.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
+from django.utils.translation import gettext_lazy
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.agreements.services import agreement_version_document
@@ -31,6 +36,7 @@ from leadpact.core.metrics import (
     Subject,
     metric_for,
 )
+from leadpact.core.pacing import member_line, pace
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
 from leadpact.measurement._frames import frames_load, kind_codes
@@ -45,25 +51,55 @@ from leadpact.organization.selectors import person_calendar, team_calendar
 __all__ = ["measure_fresh", "period_parse"]
 
 _ZERO_IDS = np.zeros(0, dtype=np.int64)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_DECIMALS = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)  # as the engine's figures
+_MAX_US = int(np.iinfo(np.int64).max)
+#: The name of the row of a team's leads nobody in post answers for (pages label it by ``subject_kind``).
+_OUTSIDE_NAME = gettext_lazy("Unassigned or left")
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One row of a commitment: who (team, person, or nobody in post), their target and calendar."""
+
+    kind: SubjectKind
+    pk: int
+    name: Any
+    subject: Subject
+    target: Any
+    calendar: BusinessCalendar
+    person: Person | None
+
+
+def _micros(moment: dt.datetime) -> int:
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _decimal(numerator: Decimal | int, denominator: int) -> Decimal:
+    """``numerator ÷ denominator`` to 28 significant digits, half to even (the engine's precision)."""
+    return _DECIMALS.divide(Decimal(numerator), Decimal(denominator))
+
+
+def _metric_name(kind: str) -> str:
+    found = metric_for(kind)
+    return "unsupported" if found is None else found.name
 
 
 def _fraction_elapsed(
     calendar: BusinessCalendar, basis: str, start: dt.datetime, end: dt.datetime, now: dt.datetime
-) -> Decimal:
+) -> Fraction:
+    """The share of ``[start, end)`` behind us at ``now``: wall time for calendar days, else business time."""
     if now >= end:
-        return Decimal(1)
+        return Fraction(1)
     if now <= start:
-        return Decimal(0)
+        return Fraction(0)
+    micro = dt.timedelta(microseconds=1)
     if basis == "calendar_days":
-        return Decimal((now - start) // dt.timedelta(microseconds=1)) / Decimal(
-            (end - start) // dt.timedelta(microseconds=1)
-        )
+        return Fraction((now - start) // micro, (end - start) // micro)
     total = calendar.elapsed(start, end)
     if not total:
-        return Decimal(0)
-    return Decimal(calendar.elapsed(start, now) // dt.timedelta(microseconds=1)) / Decimal(
-        total // dt.timedelta(microseconds=1)
-    )
+        return Fraction(0)
+    return Fraction(calendar.elapsed(start, now) // micro, total // micro)
 
 
 class _Measurer:
@@ -113,6 +149,7 @@ class _Measurer:
         self._team_cal: dict[int, BusinessCalendar] = {}
         self._calendars: dict[int, Calendars] = {}
         self._team_people: dict[tuple[int, Period], list[Person]] = {}
+        self._lines: dict[tuple[str, Period, str, int], tuple[list[tuple[dt.date, Fraction]], Any]] = {}
         everyone = Person.objects.filter(team__in=list(self.teams.values())).select_related("team")
         self.people = {p.pk: p for p in everyone.prefetch_related("leave")}
 
@@ -144,8 +181,34 @@ class _Measurer:
             )
         return self._calendars[team.pk]
 
-    def period_results(self, period: Period, subject: Team | Person | None) -> list[MeasureResult]:
+    def in_force(self, period: Period) -> tuple[dt.datetime, dt.datetime] | None:
+        """The part of ``period`` in which the agreement is in force (its effective dates, ``[from,
+        until)``, at local midnight), or ``None`` when it is in force on no day of it."""
         start, end = period_bounds(period, self.tz)
+        info = self.doc.info
+        zone = ZoneInfo(self.tz)
+        start = max(start, dt.datetime.combine(info.effective_from, dt.time(), tzinfo=zone))
+        if info.effective_until is not None:
+            end = min(end, dt.datetime.combine(info.effective_until, dt.time(), tzinfo=zone))
+        return (start, end) if start < end else None
+
+    def tenure(self, person: Person) -> tuple[int, int]:
+        """A person's working dates ``[start, end)`` as µs since the epoch (local midnight)."""
+        zone = ZoneInfo(self.tz)
+        first = dt.datetime.combine(person.start_date, dt.time(), tzinfo=zone)
+        last = (
+            _MAX_US
+            if person.end_date is None
+            else _micros(dt.datetime.combine(person.end_date, dt.time(), tzinfo=zone))
+        )
+        return _micros(first), last
+
+    def team_members(self, team: Team) -> list[Person]:
+        """Everyone who ever was in the team: a lead of someone who left is still the team's."""
+        return [p for p in self.people.values() if p.team_id == team.pk]
+
+    def period_results(self, period: Period, subject: Team | Person | None) -> list[MeasureResult]:
+        window = self.in_force(period)
         out: list[MeasureResult] = []
         targets = commitment_targets(version=self.version, period=period, document=self.doc, teams=self.teams)
         for ct in targets:
@@ -165,27 +228,28 @@ class _Measurer:
                     self._team_people[(team.pk, period)] = people_in(team, period)
                 people = self._team_people[(team.pk, period)]
             person_target = {pt.person.pk: pt.value for pt in ct.people}
-            rows: list[tuple[SubjectKind, int, str, Subject, Any, BusinessCalendar]] = []
+            members = self.team_members(team)
+            rows: list[_Row] = []
             if not isinstance(subject, Person):
-                rows.append(
-                    (
-                        "team",
-                        team.pk,
-                        team.name,
-                        Subject.team(side, [p.pk for p in people], covers=covers),
-                        ct.value,
-                        self.team_cal(team),
-                    )
-                )
+                whole = Subject.team(side, [p.pk for p in members], covers=covers)
+                rows.append(_Row("team", team.pk, team.name, whole, ct.value, self.team_cal(team), None))
             for p in people:
                 if isinstance(subject, Person) and subject.pk != p.pk:
                     continue
                 value = person_target.get(p.pk, ct.value)
-                one = Subject.person(side, p.pk, covers=covers)
-                rows.append(("person", p.pk, p.name, one, value, self.person_cal(p)))
-            for kind, pk, name, subj, target, calendar in rows:
-                m = self.one(ct, period, start, end, subj, target, calendar)
-                out.append(self.result(ct, period, kind, pk, name, m))
+                one = Subject.person(side, p.pk, covers=covers, tenure=self.tenure(p))
+                rows.append(_Row("person", p.pk, p.name, one, value, self.person_cal(p), p))
+            if subject is None or isinstance(subject, Team):
+                nobody = Subject.nobody(side, {p.pk: self.tenure(p) for p in members}, covers=covers)
+                rows.append(_Row("outside", team.pk, _OUTSIDE_NAME, nobody, 0, self.team_cal(team), None))
+            for row in rows:
+                if window is None:
+                    out.append(self.not_in_force(ct, period, row))
+                    continue
+                m, line = self.one(ct, period, window, row)
+                if row.kind == "outside" and (m is None or (m.sample_size == 0 and not m.actual)):
+                    continue  # nobody outside: no row
+                out.append(self.result(ct, period, row, m, line, window))
         return out
 
     def evidence(self, ct: CommitmentTarget, m: Measurement) -> Mapping[str, Any]:
@@ -208,35 +272,65 @@ class _Measurer:
             self._unchecked[covers] = self.frames.leads.lead_id[unchecked] if unchecked.any() else None
         return self._unchecked[covers]
 
+    def line_share(
+        self, ct: CommitmentTarget, row: _Row, window: tuple[dt.datetime, dt.datetime]
+    ) -> Fraction:
+        """The share of the period's target line behind us at ``now`` (0–1): the line of the target's
+        rate (:meth:`TargetRule.daily`: the agreement's effective dates, growth, seasonality) — a
+        person's share spread over their capacity (:func:`member_line`) — paced as
+        :func:`leadpact.core.pacing.pace` does; without a rate, the share of the in-force window's basis
+        time."""
+        rule = ct.rule
+        c = ct.commitment
+        if rule is None:
+            basis = c.basis or self.doc.settings.basis
+            return _fraction_elapsed(row.calendar, basis, window[0], window[1], self.now)
+        key = (c.key, ct.period, row.kind, row.pk)
+        if key not in self._lines:
+            shares = ct.split.allocation if ct.split is not None else None
+            if (
+                row.person is not None
+                and shares is not None
+                and str(row.pk) in {x.key for x in shares.shares}
+            ):
+                assert ct.split is not None
+                line: list[tuple[dt.date, Fraction]] = member_line(ct.split, str(row.pk))
+                calendar: Any = row.calendar
+            else:
+                line, calendar = rule.daily(ct.period), rule.calendar
+            self._lines[key] = (line, calendar)
+        line, calendar = self._lines[key]
+        elapsed: Fraction = pace(
+            line=line, calendar=calendar, basis=rule.basis, now=self.now, actual=0
+        ).elapsed
+        return elapsed
+
     def one(
-        self,
-        ct: CommitmentTarget,
-        period: Period,
-        start: dt.datetime,
-        end: dt.datetime,
-        subject: Subject,
-        target: Any,
-        calendar: BusinessCalendar,
-    ) -> Measurement | None:
+        self, ct: CommitmentTarget, period: Period, window: tuple[dt.datetime, dt.datetime], row: _Row
+    ) -> tuple[Measurement | None, Fraction | None]:
+        """The measurement of one row in the in-force ``window`` of the period, and the share of its
+        target line behind us (counts and amounts)."""
         c = ct.commitment
         f = self.frames_for(c)
         expected: Decimal | None = None
+        share: Fraction | None = None
         if ct.unit in ("count", "amount"):
-            share = _fraction_elapsed(calendar, c.basis or self.doc.settings.basis, start, end, self.now)
-            expected = Decimal(target) * share
+            share = self.line_share(ct, row, window)
+            expected = _decimal(Decimal(row.target) * share.numerator, share.denominator)
+        start, end = window
         common: dict[str, Any] = {
             "start": start,
             "end": end,
-            "subject": subject,
+            "subject": row.subject,
             "expected_to_date": expected,
             "rules": self.rules,
         }
-        value: Any = Decimal(target)
+        value: Any = Decimal(row.target)
         if ct.unit == "duration":
-            value = dt.timedelta(hours=float(target))
+            value = dt.timedelta(hours=float(row.target))
         found = metric_for(c.kind)
         if found is None:
-            return None
+            return None, share
         team = ct.team
         inputs = MetricInputs(
             unit=ct.unit,  # type: ignore[arg-type]
@@ -246,62 +340,93 @@ class _Measurer:
         )
         params = found.for_commitment(c, inputs)
         if params is None:
-            return None
-        return found(f, target=value, **common, **params)
+            return None, share
+        return found(f, target=value, **common, **params), share
+
+    def _base(self, ct: CommitmentTarget, period: Period, row: _Row) -> dict[str, Any]:
+        c = ct.commitment
+        return {
+            "commitment_key": c.key,
+            "title": c.title,
+            "kind": c.kind,
+            "period": str(period),
+            "subject_kind": row.kind,
+            "subject_id": row.pk,
+            "subject_name": str(row.name),
+            "agreement_version": self.version.number,
+            "definition_versions": {c.covers: self.definitions[c.covers]}
+            if c.covers in self.definitions
+            else {},
+            "currency": self.doc.settings.currency if ct.unit == "amount" else "",
+        }
+
+    def not_in_force(self, ct: CommitmentTarget, period: Period, row: _Row) -> MeasureResult:
+        """A row of a period in which the agreement is in force on no day: nothing measured, nothing owed."""
+        return MeasureResult(
+            **self._base(ct, period, row),
+            metric=_metric_name(ct.commitment.kind),
+            unit=ct.unit,
+            actual=None,
+            target=Decimal(row.target),
+            expected_to_date=None,
+            attainment=None,
+            status="not_in_force",
+            sample_size=0,
+            evidence={},
+        )
 
     def result(
         self,
         ct: CommitmentTarget,
         period: Period,
-        kind: SubjectKind,
-        pk: int,
-        name: str,
+        row: _Row,
         m: Measurement | None,
+        share: Fraction | None,
+        window: tuple[dt.datetime, dt.datetime],
     ) -> MeasureResult:
-        c = ct.commitment
-        definitions = {c.covers: self.definitions[c.covers]} if c.covers in self.definitions else {}
+        base = self._base(ct, period, row)
         if m is None:
             return MeasureResult(
-                commitment_key=c.key,
-                title=c.title,
-                kind=c.kind,
+                **base,
                 metric="unsupported",
                 unit=ct.unit,
-                period=str(period),
-                subject_kind=kind,
-                subject_id=pk,
-                subject_name=name,
                 actual=None,
-                target=Decimal(ct.value),
+                target=Decimal(row.target),
                 expected_to_date=None,
                 attainment=None,
                 status="not_enough_data",
                 sample_size=0,
                 evidence={},
                 figures={"unsupported": 1},
-                agreement_version=self.version.number,
-                definition_versions=definitions,
             )
+        status: str = m.status
+        pace_now = m.pace
+        elapsed = projected = remaining = None
+        if share is not None and m.actual is not None:
+            elapsed = _decimal(Decimal(share.numerator), share.denominator)
+            projected = _decimal(m.actual * share.denominator, share.numerator) if share else None
+            remaining = max(m.target - m.actual, Decimal(0))
+        if self.now < window[0]:  # the period has begun, the agreement not yet
+            status, pace_now = "not_in_force", None
+        attainment = m.attainment
+        if row.kind == "outside":  # nobody's target: the leads are shown, nothing is graded
+            status, pace_now, attainment, remaining, projected = "no_target", None, None, None, None
         return MeasureResult(
-            commitment_key=c.key,
-            title=c.title,
-            kind=c.kind,
+            **base,
             metric=m.metric,
             unit=m.unit,
-            period=str(period),
-            subject_kind=kind,
-            subject_id=pk,
-            subject_name=name,
             actual=m.actual,
             target=m.target,
             expected_to_date=m.expected_to_date,
-            attainment=m.attainment,
-            status=m.status,
+            attainment=attainment,
+            status=status,
             sample_size=m.sample_size,
             evidence=self.evidence(ct, m),
             figures=dict(m.figures),
-            agreement_version=self.version.number,
-            definition_versions=definitions,
+            pace=pace_now,
+            elapsed=elapsed,
+            projected=projected,
+            remaining=remaining,
         )
 
 

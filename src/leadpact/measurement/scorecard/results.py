@@ -13,17 +13,47 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["NOT_CHECKED_BUCKET", "MeasureResult", "SubjectKind", "result_data", "result_from_data"]
+from leadpact.core.metrics import STATUSES as CORE_STATUSES
 
-SubjectKind = Literal["team", "person"]
+__all__ = [
+    "NOT_CHECKED_BUCKET",
+    "STATUSES",
+    "MeasureResult",
+    "SubjectKind",
+    "result_data",
+    "result_from_data",
+]
+
+SubjectKind = Literal["team", "person", "outside"]
 _ZERO_IDS = np.zeros(0, dtype=np.int64)
 #: The evidence bucket of leads not checked against the commitment's definition at handoff.
 NOT_CHECKED_BUCKET = "not_checked"
+#: Every status a figure can have, from "nothing to say" to "decided and missed": the engine's
+#: (:data:`leadpact.core.metrics.STATUSES`) and ``no_target`` (the row of unassigned leads and of people
+#: outside their working dates, which has no target of its own).
+STATUSES: tuple[str, ...] = (*CORE_STATUSES, "no_target")
 
 
 @dataclass(frozen=True, slots=True)
 class MeasureResult:
     """One figure: commitment × period × subject, with target, pace, status and evidence.
+
+    Numbers are ``Decimal`` in ``unit`` — ``count`` (leads), ``percent`` (0–100), ``amount`` (in
+    ``currency``, e.g. ``EUR``), ``duration`` (business seconds) — for pages to format per locale.
+
+    - ``actual`` against ``target``: ``attainment`` (1 = on target; inverted when lower is better);
+    - against what is expected by now: ``expected_to_date`` (counts and amounts: the target line of the
+      period — agreement start, growth, seasonality, a person's capacity — up to now) and ``pace``
+      (``actual ÷ expected_to_date``; for a percentage or duration, whose target holds at every moment,
+      the same as attainment); ``elapsed`` is the share of the period's target line behind us (0–1),
+      ``projected`` the end value at this pace and ``remaining`` what is still needed (counts, amounts);
+    - ``status`` one of :data:`STATUSES`: ``not_in_force`` (the agreement is not in force in the period,
+      or not yet), ``not_enough_data``, ``met``, ``on_track``, ``behind``, ``at_risk``, ``cannot_be_met``
+      (decided before the end: no later lead can bring it back), ``breached``, and ``no_target``.
+
+    ``subject_kind`` is ``team``, ``person`` or ``outside``: the leads of the team that nobody in post
+    answers for — unassigned, or arriving for a person outside their working dates (before their start,
+    from their end date on) — counted in the team's row, shown in their own.
 
     ``evidence`` maps a bucket (``counted``, ``excluded_definition``, ``excluded_disputed``,
     ``breached`` …) to lead ids; ``counted`` are exactly the leads behind ``actual``.
@@ -50,10 +80,15 @@ class MeasureResult:
     definition_versions: Mapping[str, int] = field(default_factory=dict)
     closed: bool = False
     restatement_id: int | None = None
+    pace: Decimal | None = None
+    elapsed: Decimal | None = None
+    projected: Decimal | None = None
+    remaining: Decimal | None = None
+    currency: str = ""
 
     @property
     def subject(self) -> str:
-        """``team:<id>`` or ``person:<id>``."""
+        """``team:<id>``, ``person:<id>`` or ``outside:<team id>``."""
         return f"{self.subject_kind}:{self.subject_id}"
 
     def evidence_ids(self) -> dict[str, list[int]]:
@@ -81,6 +116,11 @@ def result_data(r: MeasureResult) -> dict[str, Any]:
         "expected_to_date": _text(r.expected_to_date),
         "attainment": _text(r.attainment),
         "status": r.status,
+        "pace": _text(r.pace),
+        "elapsed": _text(r.elapsed),
+        "projected": _text(r.projected),
+        "remaining": _text(r.remaining),
+        "currency": r.currency,
         "sample_size": r.sample_size,
         "figures": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in r.figures.items()},
         "agreement_version": r.agreement_version,
@@ -111,6 +151,11 @@ def result_from_data(data: Mapping[str, Any], **changes: Any) -> MeasureResult:
         expected_to_date=_dec(data["expected_to_date"]),
         attainment=_dec(data["attainment"]),
         status=data["status"],
+        pace=_dec(data.get("pace")),
+        elapsed=_dec(data.get("elapsed")),
+        projected=_dec(data.get("projected")),
+        remaining=_dec(data.get("remaining")),
+        currency=str(data.get("currency") or ""),
         sample_size=int(data["sample_size"]),
         evidence={k: np.asarray(v, dtype=np.int64) if v else _ZERO_IDS for k, v in data["evidence"].items()},
         figures=dict(data["figures"]),

@@ -77,10 +77,10 @@ def measure_evidence(
 ) -> tuple[MeasureResult, list[EvidenceBucket]] | None:
     """The figure of one commitment × subject and the leads behind it by bucket; ``None`` if unknown."""
     kind, _, pk = subject.partition(":")
-    if kind not in ("team", "person") or not pk.isdigit():
+    if kind not in ("team", "person", "outside") or not pk.isdigit():
         return None
     narrowed: Team | Person | None
-    if kind == "team":
+    if kind in ("team", "outside"):
         narrowed = Team.objects.filter(pk=int(pk), organization=version.agreement.organization).first()
     else:
         narrowed = Person.objects.filter(

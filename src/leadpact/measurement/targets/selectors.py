@@ -15,7 +15,7 @@ from fractions import Fraction
 from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.agreements.services import agreement_version_document
 from leadpact.core.agreement import AgreementDocument, Commitment
-from leadpact.core.allocation import Member, split_target
+from leadpact.core.allocation import Member, TeamSplit, split_target
 from leadpact.core.calendar import BusinessCalendar
 from leadpact.core.explain import Explanation, Step
 from leadpact.core.periods import DateRange, Period
@@ -58,6 +58,8 @@ class CommitmentTarget:
     basis_days: int | None
     explanation: Explanation
     people: tuple[PersonTarget, ...]
+    rule: TargetRule | None = None  # the rate behind a count or amount target: its line shapes pacing
+    split: TeamSplit | None = None  # the split over people by capacity, when the target splits
 
     @property
     def splits(self) -> bool:
@@ -166,6 +168,7 @@ def commitment_targets(
                     basis_days=team_target.basis_days,
                     explanation=team_target.explanation,
                     people=(),
+                    rule=rule,
                 )
             )
             continue
@@ -200,6 +203,8 @@ def commitment_targets(
                     )
                     for share in split.allocation.shares
                 ),
+                rule=rule,
+                split=split,
             )
         )
     return out
