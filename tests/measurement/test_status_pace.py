@@ -171,3 +171,23 @@ def test_leads_of_people_outside_their_working_dates_have_their_own_row_and_coun
     )  # fmt: skip
     assert found is not None
     assert {lead.pk for lead in found[1][0].leads} == {int(i) for i in outside.evidence["counted"]}
+
+
+def test_the_accountability_map_has_every_team_and_loses_people_on_their_end_date(demo):
+    from leadpact.measurement.accountability.selectors import (
+        accountability_map,
+        accountability_people,
+        accountability_person_find,
+    )
+
+    thijs, noah = person("thijs"), person("noah")
+    before = accountability_people(version=demo, on=dt.date(2026, 5, 31))
+    after = accountability_people(version=demo, on=dt.date(2026, 6, 1))
+    assert thijs in before and thijs not in after
+    assert {p.team.key for p in after} == {"marketing", "sdr", "sales"}
+    assert accountability_person_find(version=demo, pk=thijs.pk, on=dt.date(2026, 6, 1)) is None
+    assert accountability_person_find(version=demo, pk=noah.pk, on=dt.date(2026, 6, 1)) == noah
+    # sales development is no party: it owns nothing and depends on what is owed to sales
+    sdr = accountability_map(person=noah, version=demo, period=Period.parse("2026-10"))
+    assert sdr.owns == ()
+    assert {o.key for o in sdr.depends_on} == {"mql-volume", "handoff-data", "acceptance-rate"}
