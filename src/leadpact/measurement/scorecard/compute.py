@@ -357,7 +357,7 @@ class _Measurer:
             "definition_versions": {c.covers: self.definitions[c.covers]}
             if c.covers in self.definitions
             else {},
-            "currency": self.doc.settings.currency if ct.unit == "amount" else "",
+            "currency": ct.currency,
         }
 
     def not_in_force(self, ct: CommitmentTarget, period: Period, row: _Row) -> MeasureResult:

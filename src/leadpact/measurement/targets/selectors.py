@@ -60,6 +60,7 @@ class CommitmentTarget:
     people: tuple[PersonTarget, ...]
     rule: TargetRule | None = None  # the rate behind a count or amount target: its line shapes pacing
     split: TeamSplit | None = None  # the split over people by capacity, when the target splits
+    currency: str = ""  # an amount's currency (ISO 4217, e.g. EUR); "" for other units
 
     @property
     def splits(self) -> bool:
@@ -79,7 +80,7 @@ def _member(person: Person) -> Member:
 
 
 def _uniform(
-    commitment: Commitment, team: Team, period: Period, people: Sequence[Person]
+    commitment: Commitment, team: Team, period: Period, people: Sequence[Person], currency: str
 ) -> CommitmentTarget:
     target = commitment.target
     shown = f"{target.value}%" if target.unit == "percent" else str(target.value)
@@ -104,6 +105,7 @@ def _uniform(
             )
             for p in people
         ),
+        currency=currency,
     )
 
 
@@ -136,8 +138,9 @@ def commitment_targets(
         if team.pk not in people_cache:
             people_cache[team.pk] = people_in(team, period)
         people = people_cache[team.pk] if commitment.split == "capacity" else []
+        currency = doc.currency_of(commitment) if commitment.target.unit == "amount" else ""
         if commitment.target.unit not in SPLIT_UNITS or commitment.target.per is None:
-            out.append(_uniform(commitment, team, period, people))
+            out.append(_uniform(commitment, team, period, people, currency))
             continue
         spec = calendars[commitment.calendar] if commitment.calendar else team.calendar
         calendar = BusinessCalendar.from_spec(spec)
@@ -169,6 +172,7 @@ def commitment_targets(
                     explanation=team_target.explanation,
                     people=(),
                     rule=rule,
+                    currency=currency,
                 )
             )
             continue
@@ -205,6 +209,7 @@ def commitment_targets(
                 ),
                 rule=rule,
                 split=split,
+                currency=currency,
             )
         )
     return out
