@@ -101,7 +101,8 @@ class Metric:
     """One metric: its name, unit, the commitment kind it measures, its count and its parameters.
 
     ``events``: the lead event kinds (by name) the metric counts in a period whatever the period of the
-    lead's handoff (the amounts, feedback on closed leads): a reader of the frames must read those leads.
+    lead's handoff (the amounts, feedback on closed leads): a reader of the frames must read those leads
+    (a function of the commitment where it depends on the clause, see :meth:`events_for`).
 
     Calling it measures: ``lead_volume(frames, start=…, end=…, subject=…, target=…)`` → a
     :class:`Measurement`; keyword arguments beyond the common ones go to the count.
@@ -114,7 +115,7 @@ class Metric:
         kind: CommitmentKind,
         count: Count,
         arguments: Arguments,
-        events: tuple[str, ...] = (),
+        events: tuple[str, ...] | Callable[[Commitment], tuple[str, ...]] = (),
     ) -> None:
         self.name = name
         self.unit = unit
@@ -158,6 +159,11 @@ class Metric:
             open_bounds=tally.open_bounds,
         )
 
+    def events_for(self, commitment: Commitment) -> tuple[str, ...]:
+        """The event kinds (by name) whose leads a reader must read for ``commitment`` beyond the
+        period's handoffs (see ``events``)."""
+        return self.events(commitment) if callable(self.events) else self.events
+
     def for_commitment(self, commitment: Commitment, inputs: MetricInputs) -> dict[str, Any] | None:
         """The count's parameters for ``commitment`` (``None``: the clause lacks what it needs)."""
         return self.arguments(commitment, inputs)
@@ -177,7 +183,7 @@ def metric(
     unit: Unit,
     kind: CommitmentKind,
     arguments: Arguments = _none,
-    events: tuple[str, ...] = (),
+    events: tuple[str, ...] | Callable[[Commitment], tuple[str, ...]] = (),
 ) -> Callable[[Count], Metric]:
     """Register a count as the metric ``name`` that measures commitments of ``kind``."""
 

@@ -836,7 +836,8 @@ def _feedback_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[st
     unit="percent",
     kind="feedback",
     arguments=_feedback_arguments,
-    events=("rejected", "lost", "won"),
+    # without a clock it counts the period's closing events, whenever the lead was handed over
+    events=lambda commitment: () if commitment.clock is not None else ("rejected", "lost", "won"),
 )
 def feedback_completeness(
     scope: Scope,

@@ -38,17 +38,24 @@ from leadpact.core.metrics import (
 )
 from leadpact.core.pacing import member_line, pace
 from leadpact.core.periods import Period, PeriodError
+from leadpact.core.targets import TargetRule
 from leadpact.errors import ApplicationError
 from leadpact.measurement._frames import frames_load, kind_codes
 from leadpact.measurement.clocks.windows import business_window, clock_calendar
 from leadpact.measurement.periods import period_bounds
-from leadpact.measurement.scorecard.results import NOT_CHECKED_BUCKET, MeasureResult, SubjectKind
+from leadpact.measurement.scorecard.results import (
+    NOT_CHECKED_BUCKET,
+    MeasureResult,
+    PacingDay,
+    PacingSeries,
+    SubjectKind,
+)
 from leadpact.measurement.subjects import people_in, team_side
 from leadpact.measurement.targets.selectors import CommitmentTarget, commitment_targets
 from leadpact.organization.models import Person, Team
 from leadpact.organization.selectors import person_calendar, team_calendar
 
-__all__ = ["measure_fresh", "period_parse"]
+__all__ = ["Measurer", "measure_fresh", "period_parse"]
 
 _ZERO_IDS = np.zeros(0, dtype=np.int64)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -102,13 +109,23 @@ def _fraction_elapsed(
     return Fraction(calendar.elapsed(start, now) // micro, total // micro)
 
 
-class _Measurer:
+class Measurer:
     """Everything shared by the figures of one call: the document, frames, calendars and targets."""
 
-    def __init__(self, *, version: AgreementVersion, periods: Sequence[Period], now: dt.datetime) -> None:
+    def __init__(
+        self,
+        *,
+        version: AgreementVersion,
+        periods: Sequence[Period],
+        now: dt.datetime,
+        commitments: Sequence[str] | None = None,
+    ) -> None:
         self.version = version
         self.now = now
         self.doc: AgreementDocument = agreement_version_document(version)
+        # only what the wanted commitments read is read (a trend of one commitment skips the rest)
+        self.keys = None if commitments is None else frozenset(commitments)
+        wanted = [c for c in self.doc.commitments if self.keys is None or c.key in self.keys]
         org = version.agreement.organization
         self.tz = org.timezone
         self.teams = {
@@ -117,11 +134,11 @@ class _Measurer:
         bounds = [period_bounds(p, self.tz) for p in periods]
         self.reason_codes = [r.code for r in self.doc.reason_codes]
         fields: list[str] = []
-        for c in self.doc.commitments:
+        for c in wanted:
             for f in c.fields:
                 if f.field not in fields:
                     fields.append(f.field)
-        self.pause_kinds = sorted({k for c in self.doc.commitments if c.clock for k in c.clock.pause})
+        self.pause_kinds = sorted({k for c in wanted if c.clock for k in c.clock.pause})
         self.kind_codes = kind_codes(self.pause_kinds)
         loaded = frames_load(
             organization_id=org.pk,
@@ -132,10 +149,10 @@ class _Measurer:
             now=now,
             reason_codes=self.reason_codes,
             field_names=fields,
-            definition_keys=sorted({c.covers for c in self.doc.commitments if c.covers}),
+            definition_keys=sorted({c.covers for c in wanted if c.covers}),
             pause_kinds=self.pause_kinds,
             also_with=sorted(
-                {k for c in self.doc.commitments if (m := metric_for(c.kind)) is not None for k in m.events}
+                {k for c in wanted if (m := metric_for(c.kind)) is not None for k in m.events_for(c)}
             ),
         )
         self.loaded = loaded
@@ -149,6 +166,7 @@ class _Measurer:
         self._team_cal: dict[int, BusinessCalendar] = {}
         self._calendars: dict[int, Calendars] = {}
         self._team_people: dict[tuple[int, Period], list[Person]] = {}
+        self._rules: dict[str, TargetRule] = {}
         self._lines: dict[tuple[str, Period, str, int], tuple[list[tuple[dt.date, Fraction]], Any]] = {}
         everyone = Person.objects.filter(team__in=list(self.teams.values())).select_related("team")
         self.people = {p.pk: p for p in everyone.prefetch_related("leave")}
@@ -207,42 +225,56 @@ class _Measurer:
         """Everyone who ever was in the team: a lead of someone who left is still the team's."""
         return [p for p in self.people.values() if p.team_id == team.pk]
 
+    def period_targets(self, period: Period) -> list[CommitmentTarget]:
+        return commitment_targets(
+            version=self.version,
+            period=period,
+            document=self.doc,
+            teams=self.teams,
+            commitments=self.keys,
+            rules=self._rules,
+        )
+
+    def rows(self, ct: CommitmentTarget, period: Period, subject: Team | Person | None) -> list[_Row]:
+        """The rows of a commitment in ``period``: the owner team's, each person's in post, and the row of
+        the leads nobody in post answers for — those of ``subject`` only when given."""
+        team = ct.team
+        if isinstance(subject, Team) and subject.pk != team.pk:
+            return []
+        if isinstance(subject, Person) and subject.team_id != team.pk:
+            return []
+        side = team_side(team)
+        # the leads a commitment measures: those meeting the definition it covers (a volume keeps
+        # the others, to show them as excluded); no ``covers``: every lead handed over
+        covers = ct.commitment.covers if ct.commitment.kind != "volume" else None
+        if ct.people:
+            people = [pt.person for pt in ct.people]
+        else:
+            if (team.pk, period) not in self._team_people:
+                self._team_people[(team.pk, period)] = people_in(team, period)
+            people = self._team_people[(team.pk, period)]
+        person_target = {pt.person.pk: pt.value for pt in ct.people}
+        members = self.team_members(team)
+        rows: list[_Row] = []
+        if not isinstance(subject, Person):
+            whole = Subject.team(side, [p.pk for p in members], covers=covers)
+            rows.append(_Row("team", team.pk, team.name, whole, ct.value, self.team_cal(team), None))
+        for p in people:
+            if isinstance(subject, Person) and subject.pk != p.pk:
+                continue
+            value = person_target.get(p.pk, ct.value)
+            one = Subject.person(side, p.pk, covers=covers, tenure=self.tenure(p))
+            rows.append(_Row("person", p.pk, p.name, one, value, self.person_cal(p), p))
+        if subject is None or isinstance(subject, Team):
+            nobody = Subject.nobody(side, {p.pk: self.tenure(p) for p in members}, covers=covers)
+            rows.append(_Row("outside", team.pk, _OUTSIDE_NAME, nobody, 0, self.team_cal(team), None))
+        return rows
+
     def period_results(self, period: Period, subject: Team | Person | None) -> list[MeasureResult]:
         window = self.in_force(period)
         out: list[MeasureResult] = []
-        targets = commitment_targets(version=self.version, period=period, document=self.doc, teams=self.teams)
-        for ct in targets:
-            team = ct.team
-            if isinstance(subject, Team) and subject.pk != team.pk:
-                continue
-            if isinstance(subject, Person) and subject.team_id != team.pk:
-                continue
-            side = team_side(team)
-            # the leads a commitment measures: those meeting the definition it covers (a volume keeps
-            # the others, to show them as excluded); no ``covers``: every lead handed over
-            covers = ct.commitment.covers if ct.commitment.kind != "volume" else None
-            if ct.people:
-                people = [pt.person for pt in ct.people]
-            else:
-                if (team.pk, period) not in self._team_people:
-                    self._team_people[(team.pk, period)] = people_in(team, period)
-                people = self._team_people[(team.pk, period)]
-            person_target = {pt.person.pk: pt.value for pt in ct.people}
-            members = self.team_members(team)
-            rows: list[_Row] = []
-            if not isinstance(subject, Person):
-                whole = Subject.team(side, [p.pk for p in members], covers=covers)
-                rows.append(_Row("team", team.pk, team.name, whole, ct.value, self.team_cal(team), None))
-            for p in people:
-                if isinstance(subject, Person) and subject.pk != p.pk:
-                    continue
-                value = person_target.get(p.pk, ct.value)
-                one = Subject.person(side, p.pk, covers=covers, tenure=self.tenure(p))
-                rows.append(_Row("person", p.pk, p.name, one, value, self.person_cal(p), p))
-            if subject is None or isinstance(subject, Team):
-                nobody = Subject.nobody(side, {p.pk: self.tenure(p) for p in members}, covers=covers)
-                rows.append(_Row("outside", team.pk, _OUTSIDE_NAME, nobody, 0, self.team_cal(team), None))
-            for row in rows:
+        for ct in self.period_targets(period):
+            for row in self.rows(ct, period, subject):
                 if window is None:
                     out.append(self.not_in_force(ct, period, row))
                     continue
@@ -251,6 +283,57 @@ class _Measurer:
                     continue  # nobody outside: no row
                 out.append(self.result(ct, period, row, m, line, window))
         return out
+
+    def series(self, period: Period, commitment_key: str, subject: str) -> PacingSeries | None:
+        """The figure of one commitment and subject (``team:<id>``, ``person:<id>``, ``outside:<id>``) in
+        ``period`` with, per day of the period, the figure at the day's end and the target line."""
+        kind, _, pk = subject.partition(":")
+        ct = next((t for t in self.period_targets(period) if t.commitment.key == commitment_key), None)
+        if ct is None or not pk.isdigit():
+            return None
+        narrowed: Team | Person | None = ct.team if kind in ("team", "outside") else self.people.get(int(pk))
+        row = next((r for r in self.rows(ct, period, narrowed) if r.kind == kind and r.pk == int(pk)), None)
+        if row is None:
+            return None
+        window = self.in_force(period)
+        if window is None:
+            return PacingSeries(self.not_in_force(ct, period, row), ())
+        m, share = self.one(ct, period, window, row)
+        result = self.result(ct, period, row, m, share, window)
+        if m is None:
+            return PacingSeries(result, ())
+        zone = ZoneInfo(self.tz)
+        weights = self.line_weights(ct, row)
+        total = sum(weights.values(), Fraction(0))
+        target = None if row.kind == "outside" else Decimal(row.target)
+        days: list[PacingDay] = []
+        done = Fraction(0)
+        day = window[0].astimezone(zone).date()
+        while (begin := max(dt.datetime.combine(day, dt.time(), tzinfo=zone), window[0])) < window[1]:
+            done += weights.get(day, Fraction(0))
+            end = min(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone), window[1])
+            expected = target
+            if target is not None and ct.unit in ("count", "amount"):
+                part = done / total if total else Fraction(0)
+                expected = _decimal(target * part.numerator, part.denominator)
+            actual: Decimal | None = None
+            if begin <= self.now:  # the figure so far: the same metric on [start of the window, day's end)
+                so_far, _ = self.one(ct, period, (window[0], end), row)
+                actual = None if so_far is None else so_far.actual
+            days.append(PacingDay(day, actual, expected, day in weights))
+            day += dt.timedelta(days=1)
+        return PacingSeries(result, tuple(days))
+
+    def line_weights(self, ct: CommitmentTarget, row: _Row) -> dict[dt.date, Fraction]:
+        """The exact target of each basis day of the row's line (empty without a rate)."""
+        if ct.rule is None or row.kind == "outside":
+            return {}
+        self.line_share(ct, row, (self.now, self.now))  # fills the line cache
+        line, _ = self._lines[(ct.commitment.key, ct.period, row.kind, row.pk)]
+        found: dict[dt.date, Fraction] = {}
+        for day, amount in line:
+            found[day] = found.get(day, Fraction(0)) + amount
+        return found
 
     def evidence(self, ct: CommitmentTarget, m: Measurement) -> Mapping[str, Any]:
         """The measurement's evidence, plus ``not_checked``: its leads that were never checked against
@@ -477,14 +560,16 @@ def measure_fresh(
     periods: Sequence[Period | str],
     now: dt.datetime,
     subject: Team | Person | None = None,
+    commitments: Sequence[str] | None = None,
 ) -> dict[str, list[MeasureResult]]:
     """Every figure of ``periods`` computed from the events now, one read of the database for all of them
     (a year's months); a closed period's stored figures are not consulted (that is
-    :func:`leadpact.measurement.scorecard.selectors.measure_periods`)."""
+    :func:`leadpact.measurement.scorecard.selectors.measure_periods`). ``commitments`` (keys) narrows
+    to those commitments, and the read to what they need."""
     if now.tzinfo is None:
         raise ApplicationError("measure.now", "measure: now must be an aware datetime")
     parsed = [period_parse(p) for p in periods]
     if not parsed:
         return {}
-    measurer = _Measurer(version=version, periods=parsed, now=now)
+    measurer = Measurer(version=version, periods=parsed, now=now, commitments=commitments)
     return {str(p): measurer.period_results(p, subject) for p in parsed}

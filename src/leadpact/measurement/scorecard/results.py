@@ -6,6 +6,7 @@ and the scorecard's reads (:mod:`.selectors`); it imports none of them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -19,7 +20,10 @@ __all__ = [
     "NOT_CHECKED_BUCKET",
     "STATUSES",
     "MeasureResult",
+    "PacingDay",
+    "PacingSeries",
     "SubjectKind",
+    "TrendPoint",
     "result_data",
     "result_from_data",
 ]
@@ -94,6 +98,52 @@ class MeasureResult:
     def evidence_ids(self) -> dict[str, list[int]]:
         """Bucket → lead ids as plain lists."""
         return {k: [int(i) for i in v] for k, v in self.evidence.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class PacingDay:
+    """One day of a period on the pacing chart: the figure at the day's end and the target line.
+
+    ``actual`` is the figure over ``[start of the period, end of the day)`` as known now (``None``: a
+    day still to come); ``expected`` the target line up to the day's end — for counts and amounts the
+    period's target spread over its basis days as the target's rate shapes it (ending at the target),
+    for percentages and durations the target itself; ``None`` for the row without a target.
+    ``basis`` says whether the day carries target (a business day, a day the person works).
+    """
+
+    day: dt.date
+    actual: Decimal | None
+    expected: Decimal | None
+    basis: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PacingSeries:
+    """A pacing chart: the figure as the scorecard shows it, and its days."""
+
+    result: MeasureResult
+    days: tuple[PacingDay, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One period of a trend chart: the figure of one commitment and subject (``None``: the commitment
+    or the subject had no figure in that period, e.g. not yet in the agreement, a person not in post)."""
+
+    period: str
+    result: MeasureResult | None
+
+    @property
+    def actual(self) -> Decimal | None:
+        return None if self.result is None else self.result.actual
+
+    @property
+    def target(self) -> Decimal | None:
+        return None if self.result is None else self.result.target
+
+    @property
+    def status(self) -> str | None:
+        return None if self.result is None else self.result.status
 
 
 def _text(value: Decimal | None) -> str | None:

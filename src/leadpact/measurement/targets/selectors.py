@@ -7,7 +7,7 @@ with their leave, overrides) and hands back plain values with their explanation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -115,12 +115,17 @@ def commitment_targets(
     period: Period,
     document: AgreementDocument | None = None,
     teams: dict[str, Team] | None = None,
+    commitments: Collection[str] | None = None,
+    rules: dict[str, TargetRule] | None = None,
 ) -> list[CommitmentTarget]:
     """Every commitment of ``version`` with its target for ``period``, per owner team and person.
 
     Count and amount targets are rates over basis days (normalised as the agreement's settings say)
     and split over the owner team's people by capacity when the commitment says ``split: capacity``;
     percentage and duration targets hold for the team and every person alike.
+
+    ``commitments`` (keys) narrows to those; ``rules`` is a cache of the commitments' target rules for
+    a caller that asks for several periods (a rule's calendar memoises its business days).
     """
     doc = document or agreement_version_document(version)
     if teams is None:
@@ -134,6 +139,8 @@ def commitment_targets(
     out: list[CommitmentTarget] = []
     people_cache: dict[int, list[Person]] = {}
     for commitment in doc.commitments:
+        if commitments is not None and commitment.key not in commitments:
+            continue
         team = teams[commitment.owner]
         if team.pk not in people_cache:
             people_cache[team.pk] = people_in(team, period)
@@ -142,22 +149,26 @@ def commitment_targets(
         if commitment.target.unit not in SPLIT_UNITS or commitment.target.per is None:
             out.append(_uniform(commitment, team, period, people, currency))
             continue
-        spec = calendars[commitment.calendar] if commitment.calendar else team.calendar
-        calendar = BusinessCalendar.from_spec(spec)
-        rule = TargetRule.from_spec(
-            {
-                "value": commitment.target.value,
-                "unit": commitment.target.unit,
-                "per": commitment.target.per,
-                "growth": commitment.target.growth,
-            },
-            calendar=calendar,
-            basis=commitment.basis or settings.basis,
-            normalisation=settings.normalisation,
-            start=doc.info.effective_from,
-            until=doc.info.effective_until,
-            subject=commitment.key,
-        )
+        rule = None if rules is None else rules.get(commitment.key)
+        if rule is None:
+            spec = calendars[commitment.calendar] if commitment.calendar else team.calendar
+            calendar = BusinessCalendar.from_spec(spec)
+            rule = TargetRule.from_spec(
+                {
+                    "value": commitment.target.value,
+                    "unit": commitment.target.unit,
+                    "per": commitment.target.per,
+                    "growth": commitment.target.growth,
+                },
+                calendar=calendar,
+                basis=commitment.basis or settings.basis,
+                normalisation=settings.normalisation,
+                start=doc.info.effective_from,
+                until=doc.info.effective_until,
+                subject=commitment.key,
+            )
+            if rules is not None:
+                rules[commitment.key] = rule
         if not people:
             team_target = rule.target(period)
             out.append(
