@@ -47,7 +47,10 @@ def smtp(settings):
 
 
 @pytest.fixture
-def hook():
+def hook(settings):
+    """A webhook receiver on this machine: the operator allows private targets for it (by default
+    alerts are posted to public addresses only — see test_webhooks.py)."""
+    settings.ALERT_WEBHOOKS_ALLOW_PRIVATE = True
     received: list[dict] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
