@@ -191,3 +191,10 @@ def test_the_accountability_map_has_every_team_and_loses_people_on_their_end_dat
     sdr = accountability_map(person=noah, version=demo, period=Period.parse("2026-10"))
     assert sdr.owns == ()
     assert {o.key for o in sdr.depends_on} == {"mql-volume", "handoff-data", "acceptance-rate"}
+
+
+def test_every_status_has_words():
+    from leadpact.measurement.scorecard.results import STATUS_LABELS, STATUSES
+
+    assert set(STATUS_LABELS) == set(STATUSES)
+    assert str(STATUS_LABELS["cannot_be_met"]) == "cannot be met any more"

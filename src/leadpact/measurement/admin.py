@@ -157,7 +157,9 @@ class AlertWebhookForm(forms.ModelForm):  # type: ignore[type-arg]
         try:
             webhook_addresses(url)
         except WebhookRefused as error:
-            raise forms.ValidationError(str(error)) from error
+            raise forms.ValidationError(
+                gettext("Alerts cannot be posted to this address: %(reason)s") % {"reason": error}
+            ) from error
         return url
 
 

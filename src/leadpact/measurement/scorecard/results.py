@@ -13,12 +13,14 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
+from django.utils.translation import pgettext_lazy
 
 from leadpact.core.metrics import STATUSES as CORE_STATUSES
 
 __all__ = [
     "NOT_CHECKED_BUCKET",
     "STATUSES",
+    "STATUS_LABELS",
     "MeasureResult",
     "PacingDay",
     "PacingSeries",
@@ -36,6 +38,18 @@ NOT_CHECKED_BUCKET = "not_checked"
 #: (:data:`leadpact.core.metrics.STATUSES`) and ``no_target`` (the row of unassigned leads and of people
 #: outside their working dates, which has no target of its own).
 STATUSES: tuple[str, ...] = (*CORE_STATUSES, "no_target")
+#: Each status in words, translated (English, Dutch), for pages and exports.
+STATUS_LABELS: Mapping[str, Any] = {
+    "not_in_force": pgettext_lazy("status", "not in force"),
+    "not_enough_data": pgettext_lazy("status", "not enough data"),
+    "met": pgettext_lazy("status", "met"),
+    "on_track": pgettext_lazy("status", "on track"),
+    "behind": pgettext_lazy("status", "behind"),
+    "at_risk": pgettext_lazy("status", "at risk"),
+    "cannot_be_met": pgettext_lazy("status", "cannot be met any more"),
+    "breached": pgettext_lazy("status", "breached"),
+    "no_target": pgettext_lazy("status", "no target"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,11 @@ class MeasureResult:
     projected: Decimal | None = None
     remaining: Decimal | None = None
     currency: str = ""
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, in the active language."""
+        return str(STATUS_LABELS.get(self.status, self.status))
 
     @property
     def subject(self) -> str:
