@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 from leadpact.core.metrics import STATUSES as CORE_STATUSES
 
@@ -40,15 +40,15 @@ NOT_CHECKED_BUCKET = "not_checked"
 STATUSES: tuple[str, ...] = (*CORE_STATUSES, "no_target")
 #: Each status in words, translated (English, Dutch), for pages and exports.
 STATUS_LABELS: Mapping[str, Any] = {
-    "not_in_force": pgettext_lazy("status", "not in force"),
-    "not_enough_data": pgettext_lazy("status", "not enough data"),
-    "met": pgettext_lazy("status", "met"),
-    "on_track": pgettext_lazy("status", "on track"),
-    "behind": pgettext_lazy("status", "behind"),
-    "at_risk": pgettext_lazy("status", "at risk"),
-    "cannot_be_met": pgettext_lazy("status", "cannot be met any more"),
-    "breached": pgettext_lazy("status", "breached"),
-    "no_target": pgettext_lazy("status", "no target"),
+    "not_in_force": gettext_lazy("not in force"),
+    "not_enough_data": gettext_lazy("not enough data"),
+    "met": gettext_lazy("met"),
+    "on_track": gettext_lazy("on track"),
+    "behind": gettext_lazy("behind"),
+    "at_risk": gettext_lazy("at risk"),
+    "cannot_be_met": gettext_lazy("cannot be met any more"),
+    "breached": gettext_lazy("breached"),
+    "no_target": gettext_lazy("no target"),
 }
 
 
