@@ -18,6 +18,8 @@ Measured:
 2. The pure engine on the same arrays (``Frames`` + every metric, reads excluded). Goal: < 2 s.
 3. One clock pass (``clocks_compute``) over the open leads (~100,000 at the default size): reads
    and the vectorised evaluation of every clocked commitment. Goal: < 1 s for the compute.
+4. What a commitment's charts read: ``measure_trend`` (one commitment and subject, 12 months) and
+   ``measure_pacing`` (one month, the figure at each day's end against the target line).
 """
 
 from __future__ import annotations
@@ -275,10 +277,10 @@ def main() -> None:
     version = AgreementVersion.objects.select_related("agreement__organization").get(status="active")
 
     from leadpact.core.metrics import Frames
-    from leadpact.measurement import measure as measure_module
     from leadpact.measurement._frames import frames_load
-    from leadpact.measurement.clocks import clocks_compute
-    from leadpact.measurement.measure import measure_periods
+    from leadpact.measurement.clocks.selectors import clocks_compute
+    from leadpact.measurement.scorecard import compute as measure_module
+    from leadpact.measurement.scorecard.selectors import measure_periods
 
     months = [f"2026-{m:02d}" for m in range(1, 13)]
     now = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
@@ -370,6 +372,25 @@ def main() -> None:
         f"3. clocks_compute: {leads_seen:,} open leads, {clocks:,} clocks over {len(passes)} commitments in"
         f" {pass_time:.2f} s, read included (goal < 1 s)"
     )
+    # 4. what a commitment's charts ask for: a trend (12 months, one subject) and a pacing series
+    from leadpact.measurement.scorecard.selectors import measure_pacing, measure_trend
+
+    teams = {r.commitment_key: r.subject for r in october if r.subject_kind == "team"}
+    person = next(r.subject for r in october if r.subject_kind == "person" and r.commitment_key == "pipeline")
+    for key, subject in (("mql-volume", teams["mql-volume"]), ("mql-decision", teams["mql-decision"]),
+                         ("pipeline", person)):  # fmt: skip
+        t = time.perf_counter()
+        trend = measure_trend(version=version, commitment_key=key, subject=subject, last="2026-12", now=now)
+        took_trend = time.perf_counter() - t
+        t = time.perf_counter()
+        series = measure_pacing(
+            version=version, period="2026-10", commitment_key=key, subject=subject, now=now
+        )
+        took_pacing = time.perf_counter() - t
+        print(
+            f"4. {key} {subject}: trend of {len(trend)} months in {took_trend:.2f} s;"
+            f" pacing series of {len(series.days) if series else 0} days in {took_pacing:.2f} s"
+        )
     if args.delta:
         added = add_events(org.pk, args.delta, now)
         t = time.perf_counter()
@@ -382,7 +403,7 @@ def main() -> None:
         measure_periods(version=version, periods=["2026-10"], now=now)
         print(f"   one month again: {time.perf_counter() - t:.2f} s")
     if args.update:
-        from leadpact.measurement.clocks import clocks_update
+        from leadpact.measurement.clocks.services import clocks_update
         from leadpact.measurement.models import Alert, LeadClock
 
         Alert.objects.all().delete()

@@ -5,6 +5,8 @@
 ``LEADPACT_PRODUCTION``   ``1`` turns debugging off and makes ``SECRET_KEY`` required.
 ``SECRET_KEY``            required in production; for local use one is generated and kept on first run.
 ``LEADPACT_ALLOWED_HOSTS`` comma-separated host names (production).
+``LEADPACT_ALERT_WEBHOOKS_ALLOW_PRIVATE`` ``1`` lets alert webhooks post to loopback, link-local and
+                          private addresses (an intranet chat server); by default only public ones.
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day
 DEFAULT_FROM_EMAIL = os.environ.get("LEADPACT_FROM_EMAIL", "leadpact <leadpact@localhost>")
 
 EMAIL_BACKEND = os.environ.get("LEADPACT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# alert webhooks post only to public addresses unless an operator allows private ones (SSRF)
+ALERT_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("LEADPACT_ALERT_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

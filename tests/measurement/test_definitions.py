@@ -13,8 +13,9 @@ from django.test import Client
 
 from leadpact.leads.models import HandoffCheck, Lead
 from leadpact.leads.services import api_token_create
-from leadpact.measurement.clocks import clocks_compute
-from leadpact.measurement.measure import NOT_CHECKED_BUCKET, measure
+from leadpact.measurement.clocks.selectors import clocks_compute
+from leadpact.measurement.scorecard.results import NOT_CHECKED_BUCKET
+from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Team
 from tests.conftest import member_client
 from tests.measurement.scene import add_lead, local, paused_version

@@ -11,10 +11,11 @@ from django.test.utils import CaptureQueriesContext
 
 from leadpact.audit.models import AuditEntry
 from leadpact.errors import ApplicationError
-from leadpact.measurement.closing import period_close, restatement_accept, restatement_record
-from leadpact.measurement.disputes import dispute_decide, dispute_detail, dispute_open
-from leadpact.measurement.measure import measure
+from leadpact.measurement.closing.services import period_close, restatement_accept, restatement_record
+from leadpact.measurement.disputes.selectors import dispute_detail
+from leadpact.measurement.disputes.services import dispute_decide, dispute_open
 from leadpact.measurement.models import ClosedMeasurement, ClosedPeriod, Restatement
+from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Team
 from tests.conftest import member_client
 from tests.measurement.scene import add_lead, local, person

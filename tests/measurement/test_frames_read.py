@@ -139,12 +139,14 @@ def other_version(demo):
 
 
 @pytest.mark.parametrize("folded", [True, False], ids=["folded", "columns"])
-@pytest.mark.parametrize("runs", [True, False], ids=["runs", "ids"])
+@pytest.mark.parametrize("runs", ["runs", "ids", "both"])
 @pytest.mark.parametrize("whole", [True, False], ids=["table", "index"])
 def test_the_packed_read_equals_the_rows(demo, scene, monkeypatch, runs, whole, folded):
     leads, early, stranger = scene
     chosen = {lead.pk for lead in leads}
-    monkeypatch.setattr(_frames, "_MAX_RUNS", 1000 if runs else -1)
+    # by runs of ids; by ids; or the long runs by run and the others by id (a run of 2 here is long)
+    monkeypatch.setattr(_frames, "_MAX_RUNS", {"runs": 1000, "ids": -1, "both": 1}[runs])
+    monkeypatch.setattr(_frames, "_LONG_RUN", 2 if runs == "both" else 256)
     monkeypatch.setattr(_frames, "_WHOLE_TABLE_SHARE", 0.0 if whole else float("inf"))
     if not folded:  # the definitions in columns of their own, two a column
         monkeypatch.setattr(_frames, "_FOLD_KEYS", 0)

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from leadpact.measurement.measure import measure, result_data
+from leadpact.measurement.scorecard.results import result_data
+from leadpact.measurement.scorecard.selectors import measure, measure_periods
 from leadpact.organization.models import Team
 from tests.measurement.scene import add_lead, local, person
 
@@ -82,3 +83,36 @@ def test_subject_narrows_and_percentages_below_min_sample_say_not_enough_data(de
     julia = person("julia")
     mine = measure(version=demo, period="2026-10", subject=julia, now=local(2026, 10, 15, 12))
     assert {r.subject_id for r in mine} == {julia.pk}
+
+
+def test_a_months_amounts_count_its_events_whatever_else_is_measured_with_it(demo):
+    """An opportunity in October of a lead handed over in September is October's pipeline: the same
+    figure whether October is measured alone or with September (it once depended on that)."""
+    org = demo.agreement.organization
+    add_lead(
+        org,
+        "sept",
+        events=[
+            ("handed_over", local(2026, 9, 28, 10), {}),
+            ("accepted", local(2026, 9, 28, 11), {}),
+            ("opportunity", local(2026, 10, 2, 10), {"amount": "1500.50"}),
+            ("won", local(2026, 10, 20, 10), {"amount": "1500.50"}),
+        ],
+    )
+    add_lead(
+        org,
+        "oct",
+        events=[
+            ("handed_over", local(2026, 10, 5, 10), {}),
+            ("opportunity", local(2026, 10, 6, 10), {"amount": "99"}),
+        ],
+    )
+    now = local(2026, 11, 2, 12)
+    alone = measure(version=demo, period="2026-10", now=now)
+    together = measure_periods(version=demo, periods=["2026-09", "2026-10"], now=now)
+    for key, expected in (("pipeline", Decimal("1599.50")), ("won-revenue", Decimal("1500.50"))):
+        assert by(alone, key).actual == by(together["2026-10"], key).actual == expected
+        assert by(alone, key, person("julia")).actual == expected
+    assert by(together["2026-09"], "pipeline").actual == 0
+    # the cohort figures still count only the month's handoffs
+    assert by(alone, "mql-volume").actual == 1

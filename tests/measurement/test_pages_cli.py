@@ -9,7 +9,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from leadpact.measurement.measure import measure
+from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Team
 from tests.conftest import member_client
 from tests.measurement.scene import add_lead, local, person

@@ -16,8 +16,8 @@ from leadpact.core.periods import Period
 from leadpact.core.targets import TargetRule
 from leadpact.demo import demo_organisation
 from leadpact.errors import ApplicationError
-from leadpact.measurement.selectors import commitment_targets, version_period_targets
-from leadpact.measurement.services import target_override_set
+from leadpact.measurement.targets.selectors import commitment_targets, version_period_targets
+from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Person
 from leadpact.web.demo import demo_load
 

@@ -63,14 +63,22 @@ class Subject:
     ``covers`` (a definition key) only the leads that did not miss that definition at handoff belong:
     met, or not checked against it (:data:`NOT_CHECKED`; the measurement cannot tell, so they stay).
 
+    People's working dates: ``tenure`` holds ``(person, first µs, end µs)`` — ``[first, end)`` in µs
+    since the epoch — and a row (a handoff, an event) of a person with a tenure belongs to them only
+    when its time falls inside it. ``outside=True`` turns the subject around: the rows of its people
+    *outside* their tenure, and (with ``unowned="include"``) the unowned ones — the leads nobody in
+    post answers for. A team without tenure counts every row of its people: the sum of both.
+
     >>> Subject.person("sales", 3)
-    Subject(side='sales', people=(3,), unowned='exclude', covers=None)
+    Subject(side='sales', people=(3,), unowned='exclude', covers=None, tenure=(), outside=False)
     """
 
     side: Side
     people: tuple[int, ...]
     unowned: Literal["include", "exclude"] = "exclude"
     covers: str | None = None
+    tenure: tuple[tuple[int, int, int], ...] = ()
+    outside: bool = False
 
     @classmethod
     def team(
@@ -85,9 +93,34 @@ class Subject:
         return cls(side, tuple(sorted({int(p) for p in people})), unowned, covers)
 
     @classmethod
-    def person(cls, side: Side, person: int, *, covers: str | None = None) -> Subject:
-        """One person's leads."""
-        return cls(side, (int(person),), "exclude", covers)
+    def person(
+        cls, side: Side, person: int, *, covers: str | None = None, tenure: tuple[int, int] | None = None
+    ) -> Subject:
+        """One person's leads (with ``tenure``: only those arriving in ``[first µs, end µs)``)."""
+        dates = () if tenure is None else ((int(person), int(tenure[0]), int(tenure[1])),)
+        return cls(side, (int(person),), "exclude", covers, dates)
+
+    @classmethod
+    def nobody(
+        cls,
+        side: Side,
+        people: Mapping[int, tuple[int, int]],
+        *,
+        covers: str | None = None,
+    ) -> Subject:
+        """The leads of a team nobody in post answers for: unowned, or of one of ``people`` (person →
+        ``(first µs, end µs)``) arriving outside their working dates."""
+        tenure = tuple(sorted((int(p), int(a), int(b)) for p, (a, b) in people.items()))
+        return cls(side, tuple(p for p, _, _ in tenure), "include", covers, tenure, outside=True)
+
+    def tenure_tables(self, size: int) -> tuple[IntArray, IntArray]:
+        """``first[owner + 1]`` and ``end[owner + 1]`` in µs: an owner without a tenure is always in post."""
+        top = max(size, max(self.people, default=-1) + 2)
+        first = np.full(top, MIN_US, dtype=np.int64)
+        end = np.full(top, MAX_US, dtype=np.int64)
+        for person, a, b in self.tenure:
+            first[person + 1], end[person + 1] = a, b
+        return first, end
 
     def member_table(self, size: int) -> BoolArray:
         """``table[owner + 1]`` is true when a lead with that owner belongs to the subject."""
@@ -178,14 +211,29 @@ class RowIndex:
 
     def select(self, subject: Subject, start_us: int, end_us: int) -> IntArray:
         """Row numbers selected for the subject and ``[start, end)``, in time order."""
-        if len(subject.people) == 1 and subject.unowned == "exclude":
+        if len(subject.people) == 1 and subject.unowned == "exclude" and not subject.outside:
             order, owners, times = self._owner_order(subject.side)
             person = subject.people[0]
             lo = int(np.searchsorted(owners, person, "left"))
             hi = int(np.searchsorted(owners, person, "right"))
-            a = lo + int(np.searchsorted(times[lo:hi], start_us, "left"))
-            b = lo + int(np.searchsorted(times[lo:hi], end_us, "left"))
+            first, last = start_us, end_us
+            for _, t0, t1 in subject.tenure:  # in post: the rows inside their working dates only
+                first, last = max(first, t0), min(last, t1)
+            last = max(first, last)
+            a = lo + int(np.searchsorted(times[lo:hi], first, "left"))
+            b = lo + int(np.searchsorted(times[lo:hi], last, "left"))
             rows = order[a:b]
+        elif subject.outside:
+            a = int(np.searchsorted(self.time_sorted, start_us, "left"))
+            b = int(np.searchsorted(self.time_sorted, end_us, "left"))
+            rows = self.time_order[a:b]
+            owner = self.owner[subject.side][rows]
+            size = int(owner.max(initial=-1)) + 2
+            table = subject.member_table(size)
+            since, until = subject.tenure_tables(size)
+            at = self.at_us[rows]
+            away = (at < since[owner + 1]) | (at >= until[owner + 1])
+            rows = rows[table[owner + 1] & ((owner < 0) | away)]
         else:
             a = int(np.searchsorted(self.time_sorted, start_us, "left"))
             b = int(np.searchsorted(self.time_sorted, end_us, "left"))

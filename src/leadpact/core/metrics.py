@@ -40,23 +40,36 @@ Rules shared by every metric (each is the lead page's explanation of a number):
   seconds are exact ``Decimal`` values.
 - Percentages are ``Decimal`` in ``0..100``; money is summed in integer cents and returned as ``Decimal``.
 
-Status (``rules`` = :class:`StatusRules`): a percentage or duration with fewer than ``min_sample``
-leads is ``not_enough_data``. Once ``now >= end`` the status is ``met`` or ``breached``. Before the
-end, a count or amount that reached its target is ``met``, otherwise its pace ``actual ÷
-expected_to_date`` gives ``on_track`` (``>= on_track``), ``behind`` (``>= behind``) or ``at_risk``;
-a percentage or duration meeting its target is ``on_track``, otherwise ``actual ÷ target`` (inverted
-when lower is better) is graded the same way.
+Every metric is registered (:func:`metric`, :data:`METRICS`): a count over a :class:`Scope` (frames,
+subject, period) returning a :class:`Tally`, with its name, unit, the commitment kind it measures and how
+a commitment's clause becomes its parameters (:meth:`Metric.for_commitment`). Calling a metric turns the
+tally into a :class:`Measurement` the same way for all: target, attainment, status. A new metric is its
+count function under ``@metric(...)``; :func:`metric_for` finds the one for a commitment kind.
+
+Status (``rules`` = :class:`StatusRules`, decided by :func:`standing`; each figure also carries its
+``pace``, the ratio graded):
+
+- ``cannot_be_met`` before the end of the period when no later lead can bring the figure back: a
+  percentage target of 100% after a lead failed for good (data missing at handoff, a rejection, a
+  breached clock). A count, amount, lower percentage or duration stays reachable while leads may come.
+- ``not_enough_data``: no figure, or a percentage or duration over fewer than ``min_sample`` leads.
+- Once ``now >= end``: ``met`` or ``breached`` — unless clocks of the period's leads still run, in
+  which case the figure is decided only when they can no longer change it (the best it can still
+  end at misses: ``breached``; the worst meets: ``met``); until then it is graded as below.
+- Before the end, a count or amount that reached its target is ``met``; otherwise its pace ``actual ÷
+  expected_to_date`` gives ``on_track`` (``>= on_track``), ``behind`` (``>= behind``) or ``at_risk``
+  (nothing expected yet: ``on_track``). A percentage or duration meeting its target is ``on_track``,
+  otherwise ``actual ÷ target`` (inverted when lower is better) is graded the same way.
+- ``not_in_force`` is the service's: a period (or the part of it so far) before the agreement's start.
 """
 
 from __future__ import annotations
 
-import decimal
 import functools
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -70,10 +83,37 @@ from leadpact.core._metrics_frames import (
     micros,
 )
 from leadpact.core._metrics_prep import MAX_US, Calendars, Frames, Subject, kind_mask
+from leadpact.core._metrics_registry import (
+    METRICS,
+    Metric,
+    MetricInputs,
+    Scope,
+    Tally,
+    metric,
+    metric_for,
+    share_bounds,
+)
+from leadpact.core._metrics_status import (
+    DECIMALS,
+    MICRO,
+    STATUSES,
+    Evidence,
+    Measurement,
+    MetricName,
+    Status,
+    StatusRules,
+    Unit,
+    standing,
+)
 from leadpact.core._windows import BusinessDaysCalendar, Window, window_days, window_fixed_us
 from leadpact.core.durations import BusinessDuration
 
+if TYPE_CHECKING:
+    from leadpact.core.agreement import Commitment
+
 __all__ = [
+    "METRICS",
+    "STATUSES",
     "BusinessCalendarLike",
     "BusinessDuration",
     "Calendars",
@@ -85,11 +125,15 @@ __all__ = [
     "Headline",
     "LeadFrame",
     "Measurement",
+    "Metric",
+    "MetricInputs",
     "MetricName",
+    "Scope",
     "Stage",
     "Status",
     "StatusRules",
     "Subject",
+    "Tally",
     "Unit",
     "Window",
     "acceptance_rate",
@@ -99,64 +143,19 @@ __all__ = [
     "feedback_completeness",
     "handoff_completeness",
     "lead_volume",
+    "metric",
+    "metric_for",
     "nearest_rank",
     "pipeline_amount",
     "speed_to_lead",
+    "standing",
     "won_amount",
 ]
 
-Status = Literal["met", "on_track", "behind", "at_risk", "breached", "not_enough_data"]
-Unit = Literal["count", "percent", "amount", "duration"]
-MetricName = Literal[
-    "lead_volume",
-    "acceptance_rate",
-    "decision_latency",
-    "speed_to_lead",
-    "attempts_within",
-    "handoff_completeness",
-    "feedback_completeness",
-    "conversion",
-    "pipeline_amount",
-    "won_amount",
-]
 Headline = Literal["percent_within", "median", "p90"]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 Number = Decimal | int
-
-_CTX = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
-_MICRO = Decimal("0.000001")
-
-
-@dataclass(frozen=True, slots=True)
-class StatusRules:
-    """Thresholds for the status: ``min_sample`` and the pace grades (agreement ``settings``)."""
-
-    min_sample: int = 20
-    on_track: Decimal = Decimal("0.95")
-    behind: Decimal = Decimal("0.8")
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """One measured figure with its target, status and the exact leads behind it.
-
-    ``evidence`` maps a reason (``counted``, ``excluded_duplicate``, ``breached``,
-    ``missing_field:email`` …) to the lead ids (``LeadFrame.lead_id``) in it, in time order; ``counted``
-    holds exactly the leads behind ``actual`` (the numerator of a percentage). ``figures`` holds
-    the secondary numbers (medians, P90, routing delay, per-field missing counts …).
-    """
-
-    metric: MetricName
-    unit: Unit
-    actual: Decimal | None
-    target: Decimal
-    expected_to_date: Decimal | None
-    attainment: Decimal | None
-    status: Status
-    sample_size: int
-    evidence: Mapping[str, IntArray] = field(repr=False, compare=False)
-    figures: Mapping[str, Decimal | int | None] = field(default_factory=dict)
 
 
 def nearest_rank(values: npt.NDArray[np.int64], p: int) -> int | None:
@@ -218,21 +217,13 @@ def _split(
 
 
 def _seconds(us: int | None) -> Decimal | None:
-    return None if us is None else (Decimal(us) * _MICRO)
+    return None if us is None else (Decimal(us) * MICRO)
 
 
 def _percent(numerator: int, denominator: int) -> Decimal | None:
     if denominator == 0:
         return None
-    return _CTX.divide(Decimal(numerator * 100), Decimal(denominator))
-
-
-def _as_decimal(value: Number | timedelta | None) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return Decimal(value // timedelta(microseconds=1)) * _MICRO
-    return Decimal(value)
+    return DECIMALS.divide(Decimal(numerator * 100), Decimal(denominator))
 
 
 _us = micros
@@ -257,141 +248,8 @@ def _day_windows(frames: Frames, calendars: Calendars, begin_us: IntArray, days:
     return _business(frames, calendars, begin_us, n_days, how="day_spans")
 
 
-def _status(
-    *,
-    actual: Decimal | None,
-    target: Decimal,
-    expected: Decimal | None,
-    unit: Unit,
-    lower_is_better: bool,
-    sample: int,
-    period_over: bool,
-    rules: StatusRules,
-) -> Status:
-    if actual is None or (unit in ("percent", "duration") and sample < rules.min_sample):
-        return "not_enough_data"
-    good = actual <= target if lower_is_better else actual >= target
-    if period_over:
-        return "met" if good else "breached"
-    if unit in ("count", "amount"):
-        if good:
-            return "met"
-        if expected is None or expected <= 0:
-            return "on_track"
-        pace = _CTX.divide(actual, expected)
-    else:
-        if good:
-            return "on_track"
-        if lower_is_better:
-            pace = _CTX.divide(target, actual) if actual > 0 else Decimal(1)
-        else:
-            pace = _CTX.divide(actual, target) if target > 0 else Decimal(1)
-    if pace >= rules.on_track:
-        return "on_track"
-    if pace >= rules.behind:
-        return "behind"
-    return "at_risk"
-
-
-def _attainment(actual: Decimal | None, target: Decimal, *, lower_is_better: bool) -> Decimal | None:
-    if actual is None:
-        return None
-    if lower_is_better:
-        return _CTX.divide(target, actual) if actual > 0 else None
-    return _CTX.divide(actual, target) if target > 0 else None
-
-
 _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_IDS.setflags(write=False)
-
-
-class Evidence(Mapping[str, IntArray]):
-    """Reason → lead ids (read-only arrays, in time order); ids are looked up when first read.
-
-    Most measurements are never drilled into, so the lead rows are kept and turned into
-    ``LeadFrame.lead_id`` values on access.
-    """
-
-    __slots__ = ("_ids", "_read", "_rows")
-
-    def __init__(self, lead_id: IntArray, rows: Mapping[str, _Rows]) -> None:
-        self._ids = lead_id
-        self._rows = dict(rows)
-        self._read: dict[str, IntArray] = {}
-
-    def __getitem__(self, key: str) -> IntArray:
-        found = self._read.get(key)
-        if found is None:
-            rows = self._rows[key]
-            if callable(rows):
-                rows = rows()
-            found = self._ids.take(rows) if rows.shape[0] else _NO_IDS
-            found.setflags(write=False)
-            self._read[key] = found
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __repr__(self) -> str:
-        return f"Evidence({list(self._rows)})"
-
-
-def _measurement(
-    frames: Frames,
-    *,
-    metric: MetricName,
-    unit: Unit,
-    actual: Decimal | None,
-    target: Number | timedelta,
-    expected_to_date: Number | timedelta | None,
-    sample: int,
-    end: datetime,
-    rules: StatusRules,
-    evidence: Mapping[str, _Rows],
-    figures: Mapping[str, Decimal | int | None],
-    lower_is_better: bool = False,
-) -> Measurement:
-    target_d = _as_decimal(target)
-    assert target_d is not None
-    expected_d = _as_decimal(expected_to_date)
-    status = _status(
-        actual=actual,
-        target=target_d,
-        expected=expected_d,
-        unit=unit,
-        lower_is_better=lower_is_better,
-        sample=sample,
-        period_over=frames.now_us >= _us(end),
-        rules=rules,
-    )
-    return Measurement(
-        metric=metric,
-        unit=unit,
-        actual=actual,
-        target=target_d,
-        expected_to_date=expected_d,
-        attainment=_attainment(actual, target_d, lower_is_better=lower_is_better),
-        status=status,
-        sample_size=sample,
-        evidence=Evidence(frames.leads.lead_id, evidence),
-        figures=dict(figures),
-    )
-
-
-def _period(start: datetime, end: datetime) -> tuple[int, int]:
-    start_us, end_us = _us(start), _us(end)
-    if end_us < start_us:
-        raise ValueError(f"period [{start.isoformat()}, {end.isoformat()}): end is before start")
-    return start_us, end_us
-
-
-def _handoffs(frames: Frames, subject: Subject, start: datetime, end: datetime) -> tuple[IntArray, IntArray]:
-    """Handoff rows of the period (each lead's first, duplicates left out) and the duplicate leads."""
-    return frames.handoff_rows(subject, *_period(start, end))
 
 
 def _split_duplicates(frames: Frames, rows: IntArray, lead_of_row: IntArray) -> tuple[IntArray, IntArray]:
@@ -408,37 +266,19 @@ def _split_duplicates(frames: Frames, rows: IntArray, lead_of_row: IntArray) -> 
 # --- volume -------------------------------------------------------------------------------------------
 
 
-def lead_volume(
-    frames: Frames,
-    *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    target: Number,
-    expected_to_date: Number | None = None,
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+@metric("lead_volume", unit="count", kind="volume")
+def lead_volume(scope: Scope) -> Tally:
     """Unique leads handed over in ``[start, end)`` that met the definition at handoff.
 
     Left out, in this order: duplicates, upheld disputes, leads that missed the definition; a lead
     whose first handoff in the period follows a ``recycled`` event is counted apart (``recycled``).
     """
-    rows = frames.all_handoff_rows(subject, *_period(start, end))
+    frames = scope.frames
+    rows = frames.all_handoff_rows(scope.subject, *scope.bounds)
     codes = frames.cached("volume", None, lambda: _volume_codes(frames))[rows]
     evidence, counts = _split(frames, rows, codes, _VOLUME)
-    return _measurement(
-        frames,
-        metric="lead_volume",
-        unit="count",
-        actual=Decimal(int(counts[0])),
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=int(rows.shape[0]),
-        end=end,
-        rules=rules,
-        evidence=evidence,
-        figures={"recycled": int(counts[1]), "handed_over": int(rows.shape[0])},
-    )
+    figures = {"recycled": int(counts[1]), "handed_over": int(rows.shape[0])}
+    return Tally(Decimal(int(counts[0])), int(rows.shape[0]), evidence, figures)
 
 
 _VOLUME = ("counted", "recycled", "excluded_definition", "excluded_disputed", "excluded_duplicate")
@@ -466,22 +306,15 @@ def _decisions(frames: Frames) -> IntArray:
     return frames.cached("decisions", None, build)
 
 
-def acceptance_rate(
-    frames: Frames,
-    *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    target: Number,
-    expected_to_date: Number | None = None,
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+@metric("acceptance_rate", unit="percent", kind="acceptance")
+def acceptance_rate(scope: Scope) -> Tally:
     """Accepted ÷ (accepted + rejected) among leads handed over in the period, in percent.
 
     The decision is the first ``accepted``/``rejected`` of the lead's episode; ``undecided`` leads
     are outside the sample.
     """
-    rows, dups = _handoffs(frames, subject, start, end)
+    frames = scope.frames
+    rows, dups = scope.handoffs()
 
     def build() -> npt.NDArray[np.int8]:
         decision = _decisions(frames)
@@ -494,19 +327,9 @@ def acceptance_rate(
     evidence, counts = _split(frames, rows, codes, ("counted", "rejected", "undecided"))
     evidence["excluded_duplicate"] = dups
     n_acc, n_rej = int(counts[0]), int(counts[1])
-    return _measurement(
-        frames,
-        metric="acceptance_rate",
-        unit="percent",
-        actual=_percent(n_acc, n_acc + n_rej),
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=n_acc + n_rej,
-        end=end,
-        rules=rules,
-        evidence=evidence,
-        figures={"accepted": n_acc, "rejected": n_rej},
-    )
+    figures = {"accepted": n_acc, "rejected": n_rej}
+    # a lead's first decision is its decision: a rejection is final
+    return Tally(_percent(n_acc, n_acc + n_rej), n_acc + n_rej, evidence, figures, failed=n_rej)
 
 
 def _business(
@@ -599,23 +422,19 @@ def _clock(
     return _Clock(start_us, stop_us, elapsed, started, started & (stop_us != MAX_US))
 
 
-def _clock_measurement(
+def _clock_tally(
     frames: Frames,
     *,
-    metric: MetricName,
+    over: bool,
     clock: _Clock,
     calendars: Calendars,
     rows: IntArray,
     dups: IntArray,
     window: Window,
     headline: Headline,
-    target: Number | timedelta,
-    expected_to_date: Number | timedelta | None,
-    end: datetime,
-    rules: StatusRules,
     include_not_started: bool = False,
     extra_figures: Mapping[str, Decimal | int | None] | None = None,
-) -> Measurement:
+) -> Tally:
     key, w = clock.windows(frames, calendars, window)
     # one gather of the detailed codes gives the buckets, the stopped clocks and the open breaches
     detail = clock.detail(key, w)[rows]
@@ -633,6 +452,7 @@ def _clock_measurement(
     stopped_elapsed = clock.elapsed_us[rows[detail <= 1]]
     median, p90 = _median_p90(stopped_elapsed)
     percent = _percent(n_within, sample)
+    unit: Unit
     if headline == "percent_within":
         actual, unit, lower = percent, "percent", False
     else:
@@ -650,60 +470,73 @@ def _clock_measurement(
     }
     if extra_figures:
         figures.update(extra_figures)
-    return _measurement(
-        frames,
-        metric=metric,
-        unit=unit,  # type: ignore[arg-type]
-        actual=actual,
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=sample,
-        end=end,
-        rules=rules,
-        evidence=evidence,
-        figures=figures,
-        lower_is_better=lower,
+    # what can still change: a breach is final (elapsed business time only grows); after the period,
+    # clocks still running can end either way — and every open clock enters a median or P90 when it stops
+    n_pending = int(counts[3])
+    failed: int | None = None
+    bounds: tuple[Decimal | None, Decimal | None] | None = None
+    if unit == "percent":
+        failed = n_breached
+        if over:
+            bounds = share_bounds(n_within, n_breached, n_pending)
+    elif over and n_pending + int(counts[2]):
+        running = clock.elapsed_us[rows[(detail == 2) | (detail == 3)]]  # at least this, when they stop
+        best = _median_p90(np.concatenate([stopped_elapsed, running]))
+        bounds = (_seconds(best[0] if headline == "median" else best[1]), None)
+    return Tally(
+        actual, sample, evidence, figures, unit=unit, lower_is_better=lower, failed=failed, open_bounds=bounds
     )
 
 
+def _clocked(
+    commitment: Commitment, inputs: MetricInputs, starts: tuple[str, ...], default: str
+) -> dict[str, Any] | None:
+    """A clocked commitment's window and calendars, and its clock start when the metric takes one
+    (``starts``: the ones it knows; any other is ``default``)."""
+    if commitment.clock is None or inputs.window is None or inputs.calendars is None:
+        return None
+    found: dict[str, Any] = {"window": inputs.window, "calendars": inputs.calendars()}
+    if starts:
+        found["clock_start"] = commitment.clock.start if commitment.clock.start in starts else default
+    return found
+
+
+def _headline(inputs: MetricInputs) -> Headline:
+    """A duration target measures the median; any other the share within the window."""
+    return "median" if inputs.unit == "duration" else "percent_within"
+
+
+def _decision_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[str, Any] | None:
+    found = _clocked(commitment, inputs, (), "")
+    return None if found is None else {**found, "headline": _headline(inputs)}
+
+
+@metric("decision_latency", unit="percent", kind="decision", arguments=_decision_arguments)
 def decision_latency(
-    frames: Frames,
-    *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    window: Window,
-    calendars: Calendars,
-    target: Number | timedelta,
-    expected_to_date: Number | None = None,
-    headline: Headline = "percent_within",
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+    scope: Scope, *, window: Window, calendars: Calendars, headline: Headline = "percent_within"
+) -> Tally:
     """Handoff → first accept/reject in business time: % within ``window``, median, P90.
 
     A decision later than the window, or no decision while the window has run out by ``now``, is a
     breach (``breached``; no decision within the SLA is a breach). Undecided leads still inside the
     window are ``pending``, outside the sample. Median and P90 are over decided leads.
     """
+    frames = scope.frames
     clock = frames.cached(
         "decision",
         calendars,
         lambda: _clock(frames, calendars, frames.h_pos, _decisions(frames), start_us=frames.h_at),
     )
-    rows, dups = _handoffs(frames, subject, start, end)
-    return _clock_measurement(
+    rows, dups = scope.handoffs()
+    return _clock_tally(
         frames,
-        metric="decision_latency",
+        over=scope.over,
         clock=clock,
         calendars=calendars,
         rows=rows,
         dups=dups,
         window=window,
         headline=headline,
-        target=target,
-        expected_to_date=expected_to_date,
-        end=end,
-        rules=rules,
     )
 
 
@@ -732,20 +565,20 @@ def _speed(frames: Frames, calendars: Calendars) -> _Speed:
     )
 
 
+def _speed_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[str, Any] | None:
+    found = _clocked(commitment, inputs, ("handed_over", "assigned"), "handed_over")
+    return None if found is None else {**found, "headline": _headline(inputs)}
+
+
+@metric("speed_to_lead", unit="percent", kind="first_attempt", arguments=_speed_arguments)
 def speed_to_lead(
-    frames: Frames,
+    scope: Scope,
     *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
     window: Window,
     calendars: Calendars,
-    target: Number | timedelta,
-    expected_to_date: Number | None = None,
     clock_start: Literal["handed_over", "assigned"] = "handed_over",
     headline: Headline = "percent_within",
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+) -> Tally:
     """Clock start (handoff or first assignment) → first **human** contact attempt, in business time.
 
     Automated attempts never count. No attempt while the window has run out by ``now`` is a breach.
@@ -753,8 +586,9 @@ def speed_to_lead(
     Routing delay (handoff → assigned) and rep delay (assigned → first human attempt) are reported
     apart in ``figures`` (``routing_*``, ``rep_*``, nearest-rank seconds over stopped clocks).
     """
+    frames = scope.frames
     speed = frames.cached("speed", calendars, lambda: _speed(frames, calendars))
-    rows, dups = _handoffs(frames, subject, start, end)
+    rows, dups = scope.handoffs()
     clock = speed.from_handoff if clock_start == "handed_over" else speed.from_assigned
 
     def delays() -> dict[str, Decimal | int | None]:
@@ -767,20 +601,16 @@ def speed_to_lead(
             extra[f"{name}_stopped"] = int(values.shape[0])
         return extra
 
-    extra = frames.recall(("delays", id(calendars), start, end, subject), delays)
-    return _clock_measurement(
+    extra = frames.recall(("delays", id(calendars), scope.start, scope.end, scope.subject), delays)
+    return _clock_tally(
         frames,
-        metric="speed_to_lead",
+        over=scope.over,
         clock=clock,
         calendars=calendars,
         rows=rows,
         dups=dups,
         window=window,
         headline=headline,
-        target=target,
-        expected_to_date=expected_to_date,
-        end=end,
-        rules=rules,
         include_not_started=clock_start == "assigned",
         extra_figures=extra,
     )
@@ -840,20 +670,22 @@ def _attempts(frames: Frames, calendars: Calendars, clock_start: str, window: Wi
     return _Attempts(started, cutoff <= frames.now_us, in_window, worked)
 
 
+def _attempts_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[str, Any] | None:
+    found = _clocked(commitment, inputs, ("handed_over", "assigned", "accepted"), "handed_over")
+    if found is None or commitment.clock is None:
+        return None
+    return {**found, "attempts": commitment.clock.attempts or 1}
+
+
+@metric("attempts_within", unit="percent", kind="attempts", arguments=_attempts_arguments)
 def attempts_within(
-    frames: Frames,
+    scope: Scope,
     *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
     window: Window,
     attempts: int,
     calendars: Calendars,
-    target: Number,
-    expected_to_date: Number | None = None,
     clock_start: Literal["handed_over", "assigned", "accepted"] = "handed_over",
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+) -> Tally:
     """Leads with at least ``attempts`` human attempts within ``window`` ÷ leads worked, in percent.
 
     *Worked* = at least one human attempt after the clock start in the episode. A worked lead short
@@ -862,51 +694,41 @@ def attempts_within(
     """
     if attempts < 1:
         raise ValueError(f"attempts {attempts}: must be at least 1")
+    frames = scope.frames
     key = _window_key(window)[0]
     table = frames.cached(
         ("attempts", clock_start, key),
         calendars,
         lambda: _attempts(frames, calendars, clock_start, window),
     )
-    rows, dups = _handoffs(frames, subject, start, end)
+    rows, dups = scope.handoffs()
     codes = table.codes(attempts)[rows]
     evidence, counts = _split(frames, rows, codes, _ATTEMPTS)
     evidence["excluded_duplicate"] = dups
     n_ok, n_short = int(counts[0]), int(counts[1])
-    return _measurement(
-        frames,
-        metric="attempts_within",
-        unit="percent",
-        actual=_percent(n_ok, n_ok + n_short),
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=n_ok + n_short,
-        end=end,
-        rules=rules,
-        evidence=evidence,
-        figures={"worked": int(counts[0] + counts[1] + counts[2])},
+    figures = {"worked": int(counts[0] + counts[1] + counts[2])}
+    # short of attempts when the window is over is final; a pending lead may still get its attempts
+    bounds = share_bounds(n_ok, n_short, int(counts[2])) if scope.over else None
+    return Tally(
+        _percent(n_ok, n_ok + n_short), n_ok + n_short, evidence, figures, failed=n_short, open_bounds=bounds
     )
 
 
 # --- handoff and feedback completeness ------------------------------------------------------------------
 
 
-def handoff_completeness(
-    frames: Frames,
-    *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    target: Number,
-    expected_to_date: Number | None = None,
-    fields: Sequence[str] | None = None,
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+def _handoff_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[str, Any]:
+    return {"fields": [f.field for f in commitment.fields]}
+
+
+@metric("handoff_completeness", unit="percent", kind="handoff", arguments=_handoff_arguments)
+def handoff_completeness(scope: Scope, *, fields: Sequence[str] | None = None) -> Tally:
     """Leads handed over in the period with every required field ÷ leads handed over, in percent.
 
     ``fields`` defaults to every contract field of the lead frame; per field, ``missing_field:<name>``
     evidence and a ``missing:<name>`` count in ``figures`` show which fields are most often missing.
     """
+    frames = scope.frames
     names = frames.leads.field_names if fields is None else tuple(fields)
     unknown = [name for name in names if name not in frames.leads.field_names]
     if unknown:
@@ -914,7 +736,7 @@ def handoff_completeness(
     columns = [frames.leads.field_names.index(name) for name in names]
     if len(names) > 63:
         raise ValueError(f"handoff fields: {len(names)} fields, at most 63 are supported")
-    rows, dups = _handoffs(frames, subject, start, end)
+    rows, dups = scope.handoffs()
 
     def build() -> npt.NDArray[np.uint64]:
         """Per handoff, bit ``j`` set when field ``names[j]`` was missing."""
@@ -938,19 +760,9 @@ def handoff_completeness(
         evidence[f"missing_field:{name}"] = functools.partial(lambda g: lead[rows[g]], gone)
         figures[f"missing:{name}"] = int(np.count_nonzero(gone))
     n = int(rows.shape[0])
-    return _measurement(
-        frames,
-        metric="handoff_completeness",
-        unit="percent",
-        actual=_percent(int(np.count_nonzero(complete)), n),
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=n,
-        end=end,
-        rules=rules,
-        evidence=evidence,
-        figures=figures,
-    )
+    n_complete = int(np.count_nonzero(complete))
+    # what a lead lacked at its handoff it lacked for good
+    return Tally(_percent(n_complete, n), n, evidence, figures, failed=n - n_complete)
 
 
 _CLOSING = (EventKind.REJECTED, EventKind.LOST, EventKind.WON)
@@ -1009,22 +821,34 @@ def _feedback_clock(
     return _Clock(start_us, stop_us, elapsed, started, started & (stop_us != MAX_US))
 
 
+def _feedback_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[str, Any] | None:
+    found: dict[str, Any] = {"valid_reasons": range(inputs.reason_codes)}
+    if commitment.clock is not None:  # a reason within the clock's window (pending while it runs)
+        within = _clocked(commitment, inputs, ("handed_over", "assigned", "accepted"), "accepted")
+        if within is None:
+            return None
+        found.update(within)
+    return found
+
+
+@metric(
+    "feedback_completeness",
+    unit="percent",
+    kind="feedback",
+    arguments=_feedback_arguments,
+    # without a clock it counts the period's closing events, whenever the lead was handed over
+    events=lambda commitment: () if commitment.clock is not None else ("rejected", "lost", "won"),
+)
 def feedback_completeness(
-    frames: Frames,
+    scope: Scope,
     *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    target: Number,
-    expected_to_date: Number | None = None,
     closing: tuple[EventKind, ...] = _CLOSING,
     valid_reasons: Sequence[int] | None = None,
     window: Window | None = None,
     calendars: Calendars | None = None,
     clock_start: Literal["handed_over", "assigned", "accepted"] = "accepted",
     stop: tuple[EventKind, ...] = (EventKind.FEEDBACK,),
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+) -> Tally:
     """Leads with a valid reason code ÷ leads that owe one, in percent.
 
     A reason is valid when its code is in ``valid_reasons`` (default: any code ``>= 0``).
@@ -1043,44 +867,38 @@ def feedback_completeness(
     ``pending`` (none yet, window still running: not a failure, outside the sample),
     ``not_started`` (no ``clock_start`` event, e.g. a rejected lead for a clock from acceptance).
     """
+    frames = scope.frames
     kinds = tuple(sorted(int(k) for k in closing))
     valid_key = None if valid_reasons is None else tuple(sorted(int(r) for r in valid_reasons))
     if window is not None:
         if calendars is None:
             raise ValueError("feedback completeness with a window: calendars are required")
+        cals = calendars
         stop_kinds = tuple(sorted({int(k) for k in (*stop, *closing)}))
         clock = frames.cached(
             ("feedback clock", clock_start, stop_kinds, valid_key),
-            calendars,
+            cals,
             lambda: _feedback_clock(
-                frames, calendars, clock_start=clock_start, stop_kinds=stop_kinds, valid_key=valid_key
+                frames, cals, clock_start=clock_start, stop_kinds=stop_kinds, valid_key=valid_key
             ),
         )
-        rows, dups = _handoffs(frames, subject, start, end)
-        key, w = clock.windows(frames, calendars, window)
+        rows, dups = scope.handoffs()
+        key, w = clock.windows(frames, cals, window)
         # within; breached with a (late) reason; breached without one; pending; not started
         evidence, counts = _split(frames, rows, clock.detail(key, w)[rows], _FEEDBACK_CLOCK)
         evidence["excluded_duplicate"] = dups
         n_ok = int(counts[0])
         sample = n_ok + int(counts[1]) + int(counts[2])
-        return _measurement(
-            frames,
-            metric="feedback_completeness",
-            unit="percent",
-            actual=_percent(n_ok, sample),
-            target=target,
-            expected_to_date=expected_to_date,
-            sample=sample,
-            end=end,
-            rules=rules,
-            evidence=evidence,
-            figures={
-                "late_reason": int(counts[1]),
-                "missing_reason": int(counts[2]),
-                "pending": int(counts[3]),
-                "not_started": int(counts[4]),
-            },
-        )
+        figures = {
+            "late_reason": int(counts[1]),
+            "missing_reason": int(counts[2]),
+            "pending": int(counts[3]),
+            "not_started": int(counts[4]),
+        }
+        # a reason after the window is late for good; one missing when the window is over can only be late
+        failed = int(counts[1]) + int(counts[2])
+        bounds = share_bounds(n_ok, failed, int(counts[3])) if scope.over else None
+        return Tally(_percent(n_ok, sample), sample, evidence, figures, failed=failed, open_bounds=bounds)
 
     def build() -> BoolArray:
         pos, _ = frames.event_index(kinds, last_per_period=True)
@@ -1091,27 +909,16 @@ def feedback_completeness(
 
     valid_all = frames.cached(("feedback", kinds, valid_key), None, build)
     _pos, index = frames.event_index(kinds, last_per_period=True)
-    rows, dups = _split_duplicates(frames, index.select(subject, *_period(start, end)), index.lead)
+    rows, dups = _split_duplicates(frames, index.select(scope.subject, *scope.bounds), index.lead)
     valid = valid_all[rows]
     n = int(rows.shape[0])
     lead = index.lead
-    return _measurement(
-        frames,
-        metric="feedback_completeness",
-        unit="percent",
-        actual=_percent(int(np.count_nonzero(valid)), n),
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=n,
-        end=end,
-        rules=rules,
-        evidence={
-            "counted": lambda: lead[rows[valid]],
-            "missing_reason": lambda: lead[rows[~valid]],
-            "excluded_duplicate": dups,
-        },
-        figures={"closed_or_rejected": n},
-    )
+    buckets: dict[str, _Rows] = {
+        "counted": lambda: lead[rows[valid]],
+        "missing_reason": lambda: lead[rows[~valid]],
+        "excluded_duplicate": dups,
+    }
+    return Tally(_percent(int(np.count_nonzero(valid)), n), n, buckets, {"closed_or_rejected": n})
 
 
 # --- conversion and money ---------------------------------------------------------------------------------
@@ -1127,17 +934,12 @@ _STAGES: dict[str, tuple[int, ...]] = {
 }
 
 
-def conversion(
-    frames: Frames,
-    *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    stage: Stage,
-    target: Number,
-    expected_to_date: Number | None = None,
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+def _conversion_arguments(commitment: Commitment, inputs: MetricInputs) -> dict[str, Any] | None:
+    return None if commitment.outcome is None else {"stage": commitment.outcome}
+
+
+@metric("conversion", unit="percent", kind="conversion", arguments=_conversion_arguments)
+def conversion(scope: Scope, *, stage: Stage) -> Tally:
     """Share of the period's MQL cohort (handed over in ``[start, end)``) reaching ``stage`` by ``now``.
 
     Stages (DOMAIN's waterfall): ``accepted`` (SAL), ``qualified`` (SQL), ``opportunity``, ``won``.
@@ -1147,112 +949,46 @@ def conversion(
     """
     if stage not in _STAGES:
         raise ValueError(f"conversion stage {stage!r}: must be one of {', '.join(_STAGES)}")
+    frames = scope.frames
     kinds = _STAGES[stage]
 
     def build() -> BoolArray:
         return frames.later_in_lead_of_handoffs(_kind_mask(frames, kinds))
 
     reached_all = frames.cached(("conversion", stage), None, build)
-    rows, dups = _handoffs(frames, subject, start, end)
+    rows, dups = scope.handoffs()
     reached = reached_all[rows]
     n = int(rows.shape[0])
     lead = frames.h_lead
-    return _measurement(
-        frames,
-        metric="conversion",
-        unit="percent",
-        actual=_percent(int(np.count_nonzero(reached)), n),
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=n,
-        end=end,
-        rules=rules,
-        evidence={  # looked up when read: most figures are never drilled into
-            "counted": lambda: lead[rows[reached]],
-            "not_converted": lambda: lead[rows[~reached]],
-            "excluded_duplicate": dups,
-        },
-        figures={"cohort": n},
-    )
+    evidence: dict[str, _Rows] = {  # looked up when read: most figures are never drilled into
+        "counted": lambda: lead[rows[reached]],
+        "not_converted": lambda: lead[rows[~reached]],
+        "excluded_duplicate": dups,
+    }
+    return Tally(_percent(int(np.count_nonzero(reached)), n), n, evidence, {"cohort": n})
 
 
-def _amount(
-    frames: Frames,
-    *,
-    metric: Literal["pipeline_amount", "won_amount"],
-    kind: EventKind,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    target: Number,
-    expected_to_date: Number | None,
-    rules: StatusRules,
-) -> Measurement:
+def _amount(scope: Scope, kind: EventKind) -> Tally:
+    """The sum of each lead's last ``kind`` event's amount in the period, exact in cents → Decimal."""
+    frames = scope.frames
     pos, index = frames.event_index((int(kind),), last_per_period=True)
-    rows, dups = _split_duplicates(frames, index.select(subject, *_period(start, end)), index.lead)
+    rows, dups = _split_duplicates(frames, index.select(scope.subject, *scope.bounds), index.lead)
     cents = int(frames.ev_amount[pos[rows]].sum(dtype=np.int64))
     lead = index.lead
-    return _measurement(
-        frames,
-        metric=metric,
-        unit="amount",
-        actual=Decimal(cents).scaleb(-2),
-        target=target,
-        expected_to_date=expected_to_date,
-        sample=int(rows.shape[0]),
-        end=end,
-        rules=rules,
-        evidence={"counted": lambda: lead[rows], "excluded_duplicate": dups},
-        figures={"cents": cents},
-    )
+    evidence: dict[str, _Rows] = {"counted": lambda: lead[rows], "excluded_duplicate": dups}
+    return Tally(Decimal(cents).scaleb(-2), int(rows.shape[0]), evidence, {"cents": cents})
 
 
-def pipeline_amount(
-    frames: Frames,
-    *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    target: Number,
-    expected_to_date: Number | None = None,
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+@metric("pipeline_amount", unit="amount", kind="pipeline", events=("opportunity",))
+def pipeline_amount(scope: Scope) -> Tally:
     """Sum of opportunity amounts in the period (each lead's last ``opportunity`` event), exact.
 
     >>> # actual is Decimal cents / 100, e.g. Decimal('1234.56')
     """
-    return _amount(
-        frames,
-        metric="pipeline_amount",
-        kind=EventKind.OPPORTUNITY,
-        start=start,
-        end=end,
-        subject=subject,
-        target=target,
-        expected_to_date=expected_to_date,
-        rules=rules,
-    )
+    return _amount(scope, EventKind.OPPORTUNITY)
 
 
-def won_amount(
-    frames: Frames,
-    *,
-    start: datetime,
-    end: datetime,
-    subject: Subject,
-    target: Number,
-    expected_to_date: Number | None = None,
-    rules: StatusRules = StatusRules(),
-) -> Measurement:
+@metric("won_amount", unit="amount", kind="revenue", events=("won",))
+def won_amount(scope: Scope) -> Tally:
     """Sum of won amounts in the period (each lead's last ``won`` event), exact in cents → Decimal."""
-    return _amount(
-        frames,
-        metric="won_amount",
-        kind=EventKind.WON,
-        start=start,
-        end=end,
-        subject=subject,
-        target=target,
-        expected_to_date=expected_to_date,
-        rules=rules,
-    )
+    return _amount(scope, EventKind.WON)

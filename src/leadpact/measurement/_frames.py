@@ -203,8 +203,10 @@ def _fetch_ranges(
 
 
 _OWNERS = "(COALESCE(marketing_owner_id, -1) + 1) * 4294967296 + (COALESCE(sales_owner_id, -1) + 1)"
-#: Up to this many runs of consecutive chosen ids, the owners are read run by run without the ids.
+#: Up to this many runs of consecutive chosen ids, the owners are read run by run without the ids …
 _MAX_RUNS = 64
+#: … and with more, the runs at least this long (the others' ids are read with them).
+_LONG_RUN = 256
 
 
 def _leads_load(organization_id: int, chosen: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -213,36 +215,50 @@ def _leads_load(organization_id: int, chosen: IntArray) -> tuple[IntArray, IntAr
 
     Fetching a column costs ~0.4 s a million rows, so the common case (a period's leads are a few runs
     of consecutive ids) fetches one: both owners packed in one integer, a query per run, in id order.
-    As many rows as ids means every chosen id was found (ids are unique), so row ``i`` is
-    ``chosen[i]``; otherwise (a lead gone, another organisation's, or many runs) they are read with
-    their ids. ``+organization_id``: SQLite would otherwise walk the (organisation, created) index and
-    sort a million rows by id, where the primary key's range is already in order.
+    As many rows as ids in a run means every id of it was found (ids are unique), so row ``i`` is the
+    run's ``i``-th id. The longest runs are read so; the ids outside them (a period's few older leads
+    with an opportunity in it, a lead gone, another organisation's) are read with their ids.
+    ``+organization_id``: SQLite would otherwise walk the (organisation, created) index and sort a
+    million rows by id, where the primary key's range is already in order.
     """
     runs = _id_ranges(chosen, gap=1)
-    if len(runs) <= _MAX_RUNS:
-        parts = [
-            _fetch(
-                f"SELECT {_OWNERS} FROM leads_lead WHERE +organization_id = %s"  # noqa: S608 - constants only
-                " AND id >= %s AND id <= %s ORDER BY id",
-                [organization_id, lo, hi],
-                1,
-            )[:, 0]
-            for lo, hi in runs
-        ]
-        packed = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        if packed.shape[0] == chosen.shape[0]:
-            return chosen, (packed >> 32) - 1, (packed & 0xFFFFFFFF) - 1
-    rows = _fetch_ranges(
-        f"SELECT id, {_OWNERS} FROM leads_lead WHERE +organization_id = %s",  # noqa: S608 - constants only
-        "id",
-        _id_ranges(chosen),
-        [organization_id],
-        2,
-        ordered=False,
-    )
-    rows = rows[_member(rows[:, 0], chosen)]
-    rows = rows[np.argsort(rows[:, 0], kind="stable")]
-    return np.ascontiguousarray(rows[:, 0]), (rows[:, 1] >> 32) - 1, (rows[:, 1] & 0xFFFFFFFF) - 1
+    if len(runs) > _MAX_RUNS:  # the long runs by run (a query each); the scattered rest by id
+        long = [r for r in runs if r[1] - r[0] + 1 >= _LONG_RUN]
+        runs = sorted(sorted(long, key=lambda r: r[0] - r[1])[:_MAX_RUNS])
+    found: list[tuple[IntArray, IntArray]] = []
+    covered = np.zeros(chosen.shape[0], dtype=np.bool_)
+    for lo, hi in runs:
+        packed = _fetch(
+            f"SELECT {_OWNERS} FROM leads_lead WHERE +organization_id = %s"  # noqa: S608 - constants only
+            " AND id >= %s AND id <= %s ORDER BY id",
+            [organization_id, lo, hi],
+            1,
+        )[:, 0]
+        a, b = np.searchsorted(chosen, lo, "left"), np.searchsorted(chosen, hi, "right")
+        if packed.shape[0] == b - a:
+            found.append((chosen[a:b], packed))
+            covered[a:b] = True
+    rest = chosen[~covered]
+    if rest.shape[0]:
+        rows = _fetch_ranges(
+            f"SELECT id, {_OWNERS} FROM leads_lead WHERE +organization_id = %s",  # noqa: S608 - constants only
+            "id",
+            _id_ranges(rest),
+            [organization_id],
+            2,
+            ordered=False,
+        )
+        rows = rows[_member(rows[:, 0], rest)]
+        found.append((rows[:, 0], rows[:, 1]))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    ids = np.concatenate([f[0] for f in found])
+    packed = np.concatenate([f[1] for f in found])
+    if len(found) > 1:
+        order = np.argsort(ids, kind="stable")
+        ids, packed = ids[order], packed[order]
+    return np.ascontiguousarray(ids), (packed >> 32) - 1, (packed & 0xFFFFFFFF) - 1
 
 
 def _member(values: IntArray, ids: IntArray) -> npt.NDArray[np.bool_]:
@@ -345,8 +361,13 @@ def frames_load(
     definition_keys: Sequence[str] = (),
     pause_kinds: Sequence[str] = (),
     events_from: Literal["snapshot", "database"] = "snapshot",
+    also_with: Sequence[str] = (),
 ) -> LoadedFrames:
     """The frames for the leads handed over in ``[since, until)`` (events known by ``now``).
+
+    ``also_with``: event kinds whose leads are read too when such an event falls in ``[since, until)``
+    (the event-based metrics — amounts, feedback — count a period's events of leads handed over
+    before it; without them a month's pipeline depended on which other months were measured with it).
 
     ``definition_keys``: the definitions whose result at handoff the lead frame carries
     (``LeadFrame.definitions``); ``pause_kinds``: the event kinds read as pause codes (:func:`kind_codes`).
@@ -359,8 +380,13 @@ def frames_load(
         raise ValueError(
             f"frames: {len(reason_codes)} reason codes, at most {UNKNOWN_REASON - 1} are supported"
         )
+    kinds = ["handed_over", *(k for k in dict.fromkeys(also_with) if k != "handed_over")]
+    for name in kinds:  # names go into the SQL as literals: slugs only
+        if not _SLUG.fullmatch(name):
+            raise ValueError(f"frames: event kind {name!r} is not a slug")
     chosen = (
-        "SELECT DISTINCT lead_id FROM leads_leadevent WHERE organization_id = %s AND kind = 'handed_over'"
+        "SELECT DISTINCT lead_id FROM leads_leadevent WHERE organization_id = %s"  # noqa: S608 - slugs only
+        f" AND kind IN ({', '.join(repr(k) for k in kinds)})"
         " AND occurred_at >= %s AND occurred_at < %s AND occurred_at <= %s"
     )
     adapt = connection.ops.adapt_datetimefield_value
@@ -370,7 +396,7 @@ def frames_load(
         chosen_ids = np.unique(_fetch(chosen, chosen_params, 1)[:, 0])
     else:
         snapshot = snapshot_open(organization_id=organization_id)
-        chosen_ids = snapshot.handed_over_leads(_micros(since), min(_micros(until), _micros(now) + 1))
+        chosen_ids = snapshot.leads_with(kinds, _micros(since), min(_micros(until), _micros(now) + 1))
 
     lead_id, marketing_owner, sales_owner = _leads_load(organization_id, chosen_ids)
 

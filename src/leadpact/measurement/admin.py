@@ -3,9 +3,12 @@ audited); clocks, closed periods, restatements and alerts are records to read, n
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -13,7 +16,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leadpact.errors import ApplicationError
-from leadpact.measurement.disputes import dispute_decide
+from leadpact.measurement.alerts.services import alert_webhook_delete, alert_webhook_save
+from leadpact.measurement.alerts.webhooks import WebhookRefused, webhook_addresses
+from leadpact.measurement.disputes.services import dispute_decide
 from leadpact.measurement.models import (
     Alert,
     AlertWebhook,
@@ -24,7 +29,7 @@ from leadpact.measurement.models import (
     Restatement,
     TargetOverride,
 )
-from leadpact.measurement.services import target_override_set
+from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Person
 
 
@@ -132,10 +137,52 @@ class RestatementAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
 
 
+def _formfield(field: Any, assume_scheme: str, **kwargs: Any) -> Any:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = assume_scheme
+    return field.formfield(**kwargs)
+
+
+class AlertWebhookForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Says at once when alerts may not be posted to the address (not public: SSRF)."""
+
+    class Meta:
+        model = AlertWebhook
+        fields = ("organization", "team", "url", "active")
+        # a URL typed without a scheme is https (Django 6's default; said now, not warned about)
+        formfield_callback = functools.partial(_formfield, assume_scheme="https")
+
+    def clean_url(self) -> str:
+        url = str(self.cleaned_data["url"])
+        try:
+            webhook_addresses(url)
+        except WebhookRefused as error:
+            raise forms.ValidationError(
+                gettext("Alerts cannot be posted to this address: %(reason)s") % {"reason": error}
+            ) from error
+        return url
+
+
 @admin.register(AlertWebhook)
 class AlertWebhookAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = AlertWebhookForm
     list_display = ("organization", "team", "url", "active")
     list_filter = ("active",)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: AlertWebhook, form: Any, change: bool) -> None:
+        alert_webhook_save(webhook=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_model(self, request: HttpRequest, obj: AlertWebhook) -> None:
+        alert_webhook_delete(webhook=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AlertWebhook]) -> None:
+        for hook in queryset:
+            alert_webhook_delete(webhook=hook, actor=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(Alert)

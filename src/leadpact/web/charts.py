@@ -31,7 +31,7 @@ LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
 
 @dataclass(frozen=True, slots=True)
 class Axis:
-    """A value axis from ``low`` to ``high`` with ``ticks`` at round values (``low`` and ``high`` included)."""
+    """A value axis from ``low`` to ``high`` with ``ticks`` at round values, both ends included."""
 
     low: float
     high: float
@@ -85,7 +85,8 @@ def _y_axis(axis: Axis, label: Callable[[float], str]) -> list[str]:
         y = axis.scale(tick, TOP, HEIGHT - BOTTOM)
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}"/>')
         parts.append(
-            f'<text class="tick" x="{LEFT - 6}" y="{_f(y + 4)}" text-anchor="end">{escape(label(tick))}</text>'
+            f'<text class="tick" x="{LEFT - 6}" y="{_f(y + 4)}" text-anchor="end">'
+            f"{escape(label(tick))}</text>"
         )
     return parts
 
@@ -139,7 +140,7 @@ def pacing_chart(
     if today is not None and 0 <= today < n:
         tx = _f(x(today))
         body.append(f'<line class="today" x1="{tx}" x2="{tx}" y1="{TOP}" y2="{HEIGHT - BOTTOM}"/>')
-        body.append(f'<text class="today-label" x="{tx}" y="{TOP - 4 + 12}" dx="4">{escape(today_name)}</text>')
+        body.append(f'<text class="today-label" x="{tx}" y="{TOP + 8}" dx="4">{escape(today_name)}</text>')
     body.extend(_legend([("actual", actual_name), ("target", target_name)]))
     return _svg(body, title=title, desc=desc)
 
@@ -211,9 +212,11 @@ def trend_chart(
         goal = target[i]
         if goal is not None:
             gy = _f(y(float(goal)))
-            body.append(f'<line class="target" x1="{_f(left - 3)}" x2="{_f(left + bar + 3)}" y1="{gy}" y2="{gy}"/>')
+            x1, x2 = _f(left - 3), _f(left + bar + 3)
+            body.append(f'<line class="target" x1="{x1}" x2="{x2}" y1="{gy}" y2="{gy}"/>')
         body.append(
-            f'<text class="tick" x="{_f(middle)}" y="{base + 14}" text-anchor="middle">{escape(labels[i])}</text>'
+            f'<text class="tick" x="{_f(middle)}" y="{base + 14}" text-anchor="middle">'
+            f"{escape(labels[i])}</text>"
         )
         symbol = STATUS_SYMBOL.get(statuses[i], "")
         body.append(

@@ -266,7 +266,10 @@ def _generate(
                         t = _later(rng, t, 30)
                         events.append(EventRecord(SOURCE, lead.external_id, "qualified", t, actor=rep.email))
                         if rng.random() < 0.5:
-                            amount = Decimal(rng.randrange(4_000, 60_000, 500))
+                            # €600–€3,375 (about €2,000): the demo agreement's pipeline and won targets
+                            # (€360k and €120k a month) at its opportunity and win rates. The bounds keep
+                            # the draw (112 steps), so every other figure of the demo stays as it was.
+                            amount = Decimal(rng.randrange(600, 3_400, 25))
                             t = _later(rng, t, 80)
                             events.append(
                                 EventRecord(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.core.periods import Period, PeriodError
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.periods import VersionNotFound, period_or_this_month, version_for_period
 from leadpact.web.access import AppRequest
 
 __all__ = ["Shown", "shown_version_period"]

@@ -12,7 +12,7 @@ from leadpact.agreements.selectors import agreement_active_version, agreement_ve
 from leadpact.agreements.services import agreement_version_document, agreement_versions_diff
 from leadpact.audit.selectors import audit_trail
 from leadpact.core.explain import Lang
-from leadpact.measurement.selectors import commitment_targets
+from leadpact.measurement.targets.selectors import commitment_targets
 from leadpact.web.access import AppRequest, page
 from leadpact.web.views._period import shown_version_period
 

@@ -13,10 +13,11 @@ from django.views.decorators.http import require_http_methods
 from leadpact.agreements.models import AgreementVersion
 from leadpact.core.periods import Period
 from leadpact.errors import ApplicationError
-from leadpact.measurement.accountability import accountability_map, accountability_people
-from leadpact.measurement.closing import closed_view, restatement_record
-from leadpact.measurement.measure import MeasureResult, measure_periods
-from leadpact.measurement.selectors import measure_evidence
+from leadpact.measurement.accountability.selectors import accountability_map, accountability_people
+from leadpact.measurement.closing.selectors import closed_view
+from leadpact.measurement.closing.services import restatement_record
+from leadpact.measurement.scorecard.results import MeasureResult
+from leadpact.measurement.scorecard.selectors import measure_evidence, measure_periods
 from leadpact.organization.models import Person
 from leadpact.web.access import AppRequest, page, require
 from leadpact.web.views._period import shown_version_period

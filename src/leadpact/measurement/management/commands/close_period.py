@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
-from leadpact.measurement.closing import period_close, restatement_record
-from leadpact.measurement.versions import VersionNotFound, version_for_period
+from leadpact.measurement.closing.services import period_close, restatement_record
+from leadpact.measurement.periods import VersionNotFound, version_for_period
 from leadpact.organization.models import Person
 
 

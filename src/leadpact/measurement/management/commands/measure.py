@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import typing
 from typing import Any, cast
@@ -16,9 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from leadpact.core.periods import PeriodError
+from leadpact.core.tabular import tabular_csv
 from leadpact.errors import ApplicationError
-from leadpact.measurement.measure import MeasureResult, measure, result_data
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.periods import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.scorecard.results import MeasureResult, result_data
+from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Person, Team
 
 _COLUMNS = (
@@ -28,6 +28,7 @@ _COLUMNS = (
     "target",
     "expected_to_date",
     "attainment",
+    "pace",
     "status",
     "sample_size",
 )
@@ -109,34 +110,37 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
             return
         if options["format"] == "csv":
-            out = io.StringIO()
-            fields = [*_COLUMNS, "subject", "unit", "closed", "restatement"] + (
+            fields = [*_COLUMNS, "subject", "unit", "currency", "closed", "restatement"] + (
                 ["evidence"] if options["evidence"] else []
             )
-            writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-            writer.writeheader()
+            rows = []
             for rec in records:
                 row = dict(rec)
                 if options["evidence"]:
                     row["evidence"] = "; ".join(
                         f"{k}: {' '.join(map(str, v))}" for k, v in rec["evidence"].items() if v
                     )
-                writer.writerow(row)
-            self.stdout.write(out.getvalue(), ending="")
+                rows.append(row)
+            # names, titles and keys come from people: a cell must never run as a formula
+            self.stdout.write(tabular_csv(fields, rows), ending="")
             return
         console = Console(file=cast(typing.IO[str], self.stdout), width=160, force_terminal=False)
         table = Table(title=f"{version.agreement.title} v{version.number} · {period}")
-        for name in ("commitment", "who", "actual", "target", "expected", "attainment", "status", "n"):
+        names = ("commitment", "who", "actual", "target", "expected", "attainment", "pace", "status", "n")
+        for name in names:
             table.add_column(name, justify="left" if name in ("commitment", "who", "status") else "right")
         for rec in records:
             attainment = "—" if rec["attainment"] is None else f"{round(float(rec['attainment']) * 100)}%"
+            pace = "—" if rec["pace"] is None else f"{round(float(rec['pace']) * 100)}%"
+            untargeted = rec["status"] == "no_target"
             table.add_row(
                 rec["commitment"],
                 rec["subject_name"],
                 _shown(rec["actual"], rec["unit"]),
-                _shown(rec["target"], rec["unit"]),
-                _shown(rec["expected_to_date"], rec["unit"]),
+                "—" if untargeted else _shown(rec["target"], rec["unit"]),
+                "—" if untargeted else _shown(rec["expected_to_date"], rec["unit"]),
                 attainment,
+                pace,
                 rec["status"].replace("_", " ") + (" (restated)" if rec["restatement"] else ""),
                 str(rec["sample_size"]),
             )

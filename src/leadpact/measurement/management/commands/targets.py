@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import typing
 from typing import Any, cast
@@ -14,8 +12,9 @@ from rich.table import Table
 
 from leadpact.core.explain import Lang, format_number
 from leadpact.core.periods import PeriodError
-from leadpact.measurement.selectors import CommitmentTarget, commitment_targets
-from leadpact.measurement.versions import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.core.tabular import tabular_csv
+from leadpact.measurement.periods import VersionNotFound, period_or_this_month, version_for_period
+from leadpact.measurement.targets.selectors import CommitmentTarget, commitment_targets
 
 
 def _value(value: object, unit: str, lang: Lang) -> str:
@@ -71,11 +70,9 @@ class Command(BaseCommand):
             )
             return
         if options["format"] == "csv":
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else ["commitment"])
-            writer.writeheader()
-            writer.writerows(records)
-            self.stdout.write(out.getvalue(), ending="")
+            # names and explanations come from people: a cell must never run as a formula
+            fields = list(records[0]) if records else ["commitment"]
+            self.stdout.write(tabular_csv(fields, records), ending="")
             return
         console = Console(file=cast(typing.IO[str], self.stdout), width=140, force_terminal=False)
         table = Table(title=f"{version.agreement.title} v{version.number} · {period}")

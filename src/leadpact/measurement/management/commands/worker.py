@@ -10,9 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leadpact.measurement.alerts import alerts_deliver
-from leadpact.measurement.clocks import clocks_update
-from leadpact.measurement.closing import restatements_record_due
+from leadpact.measurement.alerts.services import alerts_deliver
+from leadpact.measurement.clocks.services import clocks_update
+from leadpact.measurement.closing.services import restatements_record_due
 
 
 class Command(BaseCommand):

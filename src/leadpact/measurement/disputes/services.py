@@ -1,4 +1,4 @@
-"""Disputes: sales contests that a lead met the definition; a lead of either party decides.
+"""Writes of disputes: sales contests that a lead met the definition; a lead of either party decides.
 
 An upheld dispute takes the lead out of marketing's volume count (evidence ``excluded_disputed``).
 Opening and deciding are audited; the rule check at handoff is shown beside the dispute.
@@ -7,7 +7,6 @@ Opening and deciding are audited; the rule check at handoff is shown beside the 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Literal
 
 from django.db import IntegrityError, transaction
@@ -15,30 +14,16 @@ from django.db import IntegrityError, transaction
 from leadpact.agreements.models import AgreementVersion, Commitment
 from leadpact.audit.services import audit_record
 from leadpact.errors import ApplicationError
-from leadpact.leads.models import HandoffCheck, Lead
-from leadpact.measurement.models import Dispute
+from leadpact.leads.models import Lead
+from leadpact.measurement.disputes.models import Dispute
+from leadpact.measurement.disputes.selectors import handoff_check
 from leadpact.organization.models import Person, Team
 
-__all__ = ["DisputeDetail", "dispute_decide", "dispute_detail", "dispute_open", "disputes_open"]
-
-
-@dataclass(frozen=True, slots=True)
-class DisputeDetail:
-    """A dispute with the rule check made at the lead's handoff (``None``: not checked)."""
-
-    dispute: Dispute
-    check: HandoffCheck | None
+__all__ = ["dispute_decide", "dispute_open"]
 
 
 def _actor(person: Person) -> object:
     return person.user or f"person:{person.pk}"
-
-
-def _handoff_check(lead: Lead, version: AgreementVersion | None = None) -> HandoffCheck | None:
-    checks = HandoffCheck.objects.filter(lead=lead).select_related("definition_version", "agreement_version")
-    if version is not None:
-        checks = checks.filter(agreement_version=version)
-    return checks.order_by("-event__occurred_at", "-event_id").first()
 
 
 @transaction.atomic
@@ -52,7 +37,7 @@ def dispute_open(
     version: AgreementVersion | None = None,
 ) -> Dispute:
     """Sales contests that ``lead`` met the definition of commitment ``commitment_key``."""
-    check = _handoff_check(lead, version)
+    check = handoff_check(lead, version)
     if version is None:
         if check is None:
             raise ApplicationError(
@@ -149,17 +134,3 @@ def dispute_decide(
         agreement=version.agreement,
     )
     return dispute
-
-
-def dispute_detail(dispute: Dispute) -> DisputeDetail:
-    """The dispute and the rule check at handoff (met, failed clauses, missing fields, definition version)."""
-    return DisputeDetail(dispute, _handoff_check(dispute.lead, dispute.agreement_version))
-
-
-def disputes_open(*, version: AgreementVersion) -> list[Dispute]:
-    """Open disputes of a version's agreement, oldest first."""
-    return list(
-        Dispute.objects.filter(agreement_version__agreement=version.agreement, status=Dispute.Status.OPEN)
-        .select_related("lead", "opened_by")
-        .order_by("opened_at", "id")
-    )

@@ -1,13 +1,12 @@
-"""SLA clocks per open lead and clocked commitment: one vectorised pass, persisted as ``LeadClock`` rows.
+"""The SLA clocks of a version computed from the events: one vectorised pass, per clocked commitment.
 
-:func:`clocks_update` reads the events of the leads handed over in the look-back window (their ranges of
-the organisation's event snapshot, :mod:`._snapshot`),
-finds for every lead and clocked commitment of the version in force its start (the lead's latest
-start event), its stop (the first stop event after it; a contact attempt stops a clock only when
-human, if the clause says ``human_only``) and the routing delay (handed over → assigned), evaluates all
-clocks of one calendar at once with :func:`leadpact.core.clocks.clocks_evaluate` (the owner's person
-calendar; breach by elapsed business time, never by wall clock), writes the rows that changed in bulk
-and queues an alert for every threshold newly crossed (:mod:`.alerts`).
+:func:`clocks_compute` reads the events of the leads handed over in the look-back window (their ranges
+of the organisation's event snapshot, :mod:`leadpact.measurement._snapshot`), finds for every lead and
+clocked commitment its start (the lead's latest start event), its stop (the first stop event after it;
+a contact attempt stops a clock only when human, if the clause says ``human_only``) and the routing
+delay (handed over → assigned), and evaluates all clocks of one calendar at once with
+:func:`leadpact.core.clocks.clocks_evaluate` (the owner's person calendar; breach by elapsed business
+time, never by wall clock). It writes nothing: :mod:`.services` stores the rows and queues the alerts.
 """
 
 from __future__ import annotations
@@ -20,33 +19,22 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import transaction
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.agreements.services import agreement_version_document
 from leadpact.core.calendar import BusinessCalendar
-from leadpact.core.clocks import ClockFrame, ClockState, PauseIntervals, clocks_evaluate, pause_intervals
+from leadpact.core.clocks import ClockFrame, PauseIntervals, clocks_evaluate, pause_intervals
 from leadpact.core.metrics import EventKind
-from leadpact.measurement._frames import (
-    KIND_CODES,
-    _case,
-    _fetch_ranges,
-    _id_ranges,
-    _member,
-    _us,
-    frames_load,
-    kind_codes,
-)
-from leadpact.measurement.measure import business_window, clock_calendar, team_side
-from leadpact.measurement.models import LeadClock
-from leadpact.organization.models import Organization, Person, Team
+from leadpact.measurement._frames import KIND_CODES, frames_load, kind_codes
+from leadpact.measurement.clocks.windows import business_window, clock_calendar
+from leadpact.measurement.subjects import team_side
+from leadpact.organization.models import Person, Team
 from leadpact.organization.selectors import team_calendar
 
-__all__ = ["ClockPass", "ClockUpdate", "clocks_compute", "clocks_update"]
+__all__ = ["ClockPass", "clocks_compute"]
 
 IntArray = npt.NDArray[np.int64]
 _NAT = np.iinfo(np.int64).min
-_STATE = {s.value: s.label for s in ClockState}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -62,20 +50,6 @@ class ClockPass:
     window_us: IntArray  # per clock: a window in business days differs by start
     thresholds: tuple[Decimal, ...]
     frame: ClockFrame
-
-
-@dataclass(frozen=True, slots=True)
-class ClockUpdate:
-    """What a pass did: clocks evaluated, rows written, alerts queued, seconds spent computing."""
-
-    clocks: int
-    written: int
-    alerts: int
-    compute_seconds: float
-
-
-def _dt(us: int) -> dt.datetime:
-    return _EPOCH + dt.timedelta(microseconds=int(us))
 
 
 def _last_per_lead(positions: IntArray, lead: IntArray) -> IntArray:
@@ -250,136 +224,3 @@ def _merge(parts: Sequence[tuple[IntArray, ClockFrame]], n: int, thresholds: tup
         paused_now=col("paused_now", np.bool_),
         state=col("state", np.int8),
     )
-
-
-def clocks_update(
-    *,
-    now: dt.datetime,
-    organization: Organization | None = None,
-    lookback: dt.timedelta = dt.timedelta(days=90),
-) -> ClockUpdate:
-    """Recompute every clock of the versions in force, write what changed, queue alerts for new crossings."""
-    import time
-
-    from leadpact.measurement.alerts import alerts_queue
-
-    versions = AgreementVersion.objects.filter(status=AgreementVersion.Status.ACTIVE).select_related(
-        "agreement__organization"
-    )
-    if organization is not None:
-        versions = versions.filter(agreement__organization=organization)
-    clocks = written = alerts = 0
-    compute = 0.0
-    for version in versions:
-        started = time.perf_counter()
-        passes = clocks_compute(version=version, now=now, lookback=lookback)
-        compute += time.perf_counter() - started
-        for p in passes:
-            clocks += len(p.lead_id)
-            # the new levels and the alerts they call for commit together: a crash loses neither
-            with transaction.atomic():
-                w, previous = _write(version, p, now)
-                written += w
-                alerts += alerts_queue(version=version, clock_pass=p, previous_level=previous, now=now)
-    return ClockUpdate(clocks=clocks, written=written, alerts=alerts, compute_seconds=compute)
-
-
-def _us_or_nat(value: dt.datetime | None) -> int:
-    return _NAT if value is None else (value - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _stored(commitment_key: str, lead_id: IntArray) -> npt.NDArray[np.int64]:
-    """The stored clocks of ``commitment_key`` for the leads ``lead_id`` (sorted, unique): per row lead id,
-    level, state code, started, due and stopped (µs, NaT for none) and owner (-1: none).
-
-    Integers straight from SQL (a third of a million rows through the ORM's datetime conversion took
-    seconds): level, state and the stopped-is-null flag are packed in one column.
-    """
-    state_sql = _case("state", [(label, code) for code, label in _STATE.items()], "127")
-    rows = _fetch_ranges(
-        f"SELECT lead_id, level * 2048 + ({state_sql}) * 2 + CASE WHEN stopped_at IS NULL THEN 1 ELSE 0 END,"  # noqa: S608 - constants only; values are bound
-        f" {_us('started_at')}, {_us('due_at')}, COALESCE({_us('stopped_at')}, 0), COALESCE(owner_id, -1)"
-        " FROM measurement_leadclock WHERE commitment_key = %s",
-        "lead_id",
-        _id_ranges(lead_id),
-        [commitment_key],
-        6,
-        ordered=False,
-    )
-    rows = rows[_member(rows[:, 0], lead_id)]
-    packed = rows[:, 1]
-    stopped = np.where(packed & 1, _NAT, rows[:, 4])
-    columns = (rows[:, 0], packed >> 11, (packed >> 1) & 1023, rows[:, 2], rows[:, 3], stopped, rows[:, 5])
-    return np.stack(columns, axis=1) if rows.shape[0] else np.zeros((0, 7), dtype=np.int64)
-
-
-def _write(version: AgreementVersion, p: ClockPass, now: dt.datetime) -> tuple[int, IntArray]:
-    """Upsert the clocks whose state changed; returns their number and each clock's previous level (-1: new).
-
-    A change is a new clock or a different state, level, start, due, stop or owner; a running clock
-    whose only change is its elapsed time is not rewritten (``elapsed_us`` is as of ``updated_at``).
-    """
-    f = p.frame
-    n = len(p.lead_id)
-    previous = np.full(n, -1, dtype=np.int64)
-    changed = np.ones(n, dtype=np.bool_)
-    due = f.due_at.view(np.int64)
-    stopped = f.stopped_at.view(np.int64)
-    elapsed = f.elapsed.view(np.int64)
-    paused = f.paused.view(np.int64)
-    started = f.started_at.view(np.int64)
-    stored = _stored(p.commitment_key, p.lead_id)
-    if stored.shape[0]:
-        at = np.searchsorted(p.lead_id, stored[:, 0])
-        previous[at] = stored[:, 1]
-        same = (
-            (stored[:, 1] == f.level[at])
-            & (stored[:, 2] == f.state[at])
-            & (stored[:, 3] == started[at])
-            & (stored[:, 4] == due[at])
-            & (stored[:, 5] == stopped[at])
-            & (stored[:, 6] == p.owner[at])
-        )
-        changed[at[same]] = False
-    rows: list[LeadClock] = []
-    for i in np.flatnonzero(changed).tolist():
-        owner = int(p.owner[i])
-        rows.append(
-            LeadClock(
-                lead_id=int(p.lead_id[i]),
-                commitment_key=p.commitment_key,
-                agreement_version_id=version.pk,
-                owner_id=owner if owner >= 0 else None,
-                started_at=_dt(started[i]),
-                due_at=_dt(due[i]),
-                stopped_at=None if stopped[i] == _NAT else _dt(stopped[i]),
-                elapsed_us=int(elapsed[i]),
-                paused_us=int(paused[i]),
-                window_us=int(p.window_us[i]),
-                level=int(f.level[i]),
-                state=_STATE[int(f.state[i])],
-                routing_us=int(p.routing_us[i]) if p.routing_us[i] >= 0 else None,
-                updated_at=now,
-            )
-        )
-    LeadClock.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["lead", "commitment_key"],
-        update_fields=[
-            "agreement_version",
-            "owner",
-            "started_at",
-            "due_at",
-            "stopped_at",
-            "elapsed_us",
-            "paused_us",
-            "window_us",
-            "level",
-            "state",
-            "routing_us",
-            "updated_at",
-        ],
-    )
-    return len(rows), previous

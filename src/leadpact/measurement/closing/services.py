@@ -1,19 +1,15 @@
-"""Frozen periods: close a period's figures, show later changes as a restatement, accept it.
+"""Writes of closed periods: close a period's figures, record later changes as a restatement, accept it.
 
-A closed period never moves silently: :func:`measure` returns the stored figures; when a
-recomputation differs (a late event, a calendar edit, a dispute decided later) the difference is
-shown (:func:`closed_view`, computed on the fly, writing nothing) and, by an explicit action
-(:func:`restatement_record`: ``leadpact close_period --restate`` or the scorecard's button), kept as a
-pending :class:`Restatement` until a lead of a party accepts it. Reading a page never writes.
+A closed period never moves silently: the scorecard returns the stored figures; when a recomputation
+differs (a late event, a calendar edit, a dispute decided later) the difference is shown
+(:func:`~leadpact.measurement.closing.selectors.closed_view`, computed on the fly, writing nothing) and,
+by an explicit action (:func:`restatement_record`: ``leadpact close_period --restate`` or the scorecard's
+button), kept as a pending :class:`Restatement` until a lead of a party accepts it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -21,24 +17,13 @@ from leadpact.agreements.models import AgreementVersion
 from leadpact.audit.services import audit_record
 from leadpact.core.periods import Period
 from leadpact.errors import ApplicationError
-from leadpact.measurement.measure import MeasureResult, measure_periods, result_data, result_from_data
-from leadpact.measurement.models import ClosedMeasurement, ClosedPeriod, Restatement
+from leadpact.measurement.closing.models import ClosedMeasurement, ClosedPeriod, Restatement
+from leadpact.measurement.closing.selectors import figure_key, figures_differences, figures_fingerprint
+from leadpact.measurement.scorecard.compute import measure_fresh
+from leadpact.measurement.scorecard.results import result_data
 from leadpact.organization.models import Person
 
-__all__ = [
-    "ClosedView",
-    "closed_results",
-    "closed_view",
-    "period_close",
-    "restatement_accept",
-    "restatement_record",
-]
-
-_COMPARED = ("actual", "target", "status", "sample_size", "evidence")
-
-
-def _key(data: dict[str, Any]) -> str:
-    return f"{data['commitment']}|{data['subject']}"
+__all__ = ["period_close", "restatement_accept", "restatement_record", "restatements_record_due"]
 
 
 def _party_lead(version: AgreementVersion, person: Person, what: str) -> None:
@@ -60,7 +45,7 @@ def period_close(
         raise ApplicationError(
             "period_close.closed", f"period {name} of version {version.number} is closed already"
         )
-    results = measure_periods(version=version, periods=[name], now=now, closed="recompute")[name]
+    results = measure_fresh(version=version, periods=[name], now=now)[name]
     closed = ClosedPeriod.objects.create(
         agreement_version=version, period=name, closed_at=now, closed_by=actor, measured_at=now
     )
@@ -82,94 +67,6 @@ def period_close(
     return closed
 
 
-def _differences(stored: dict[str, dict[str, Any]], fresh: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for key in sorted(set(stored) | set(fresh)):
-        old, new = stored.get(key), fresh.get(key)
-        commitment, _, subject = key.partition("|")
-        for name in _COMPARED:
-            a = None if old is None else old.get(name)
-            b = None if new is None else new.get(name)
-            if name == "evidence":
-                a = sorted((a or {}).get("counted", []))
-                b = sorted((b or {}).get("counted", []))
-            if a != b:
-                out.append(
-                    {
-                        "commitment": commitment,
-                        "subject": subject,
-                        "field": name,
-                        "stored": a,
-                        "recomputed": b,
-                    }
-                )
-    return out
-
-
-def _fingerprint(diff: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps(diff, sort_keys=True, default=str).encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class ClosedView:
-    """What a page shows of a period: its figures and, when closed, how a recomputation differs.
-
-    ``results`` are the stored figures of a closed period (``fresh`` of an open one);
-    ``differences`` (commitment, subject, field, stored, recomputed) are computed now and never
-    stored by reading; ``restatement`` is the pending restatement that records exactly these
-    differences, if one was recorded (``None``: the difference is not recorded yet).
-    """
-
-    results: list[MeasureResult]
-    closed: bool = False
-    differences: list[dict[str, Any]] = field(default_factory=list)
-    restatement: Restatement | None = None
-
-
-def closed_view(
-    *,
-    version: AgreementVersion,
-    period: Period,
-    fresh: list[MeasureResult],
-    narrowed: bool = False,
-) -> ClosedView:
-    """The figures to show for ``period``; reads only.
-
-    A narrowed measurement (one team or person) shows the stored figures of those subjects and the
-    latest pending restatement (a part is never compared on its own).
-    """
-    closed = ClosedPeriod.objects.filter(agreement_version=version, period=str(period)).first()
-    if closed is None:
-        return ClosedView(fresh)
-    stored = {_key(m.data): m.data for m in closed.measurements.all()}
-    new = {_key(d): d for d in (result_data(r) for r in fresh)}
-    pending = closed.restatements.filter(status=Restatement.Status.PENDING)
-    if narrowed:
-        restatement = pending.order_by("-id").first()
-        rid = None if restatement is None else restatement.pk
-        results = [
-            result_from_data(stored[k], closed=True, restatement_id=rid) for k in sorted(new) if k in stored
-        ]
-        return ClosedView(results, closed=True, restatement=restatement)
-    diff = _differences(stored, new)
-    restatement = pending.filter(fingerprint=_fingerprint(diff)).first() if diff else None
-    rid = None if restatement is None else restatement.pk
-    results = [result_from_data(d, closed=True, restatement_id=rid) for _, d in sorted(stored.items())]
-    return ClosedView(results, closed=True, differences=diff, restatement=restatement)
-
-
-def closed_results(
-    *,
-    version: AgreementVersion,
-    period: Period,
-    fresh: list[MeasureResult],
-    now: dt.datetime,
-    narrowed: bool = False,
-) -> list[MeasureResult]:
-    """The stored figures of a closed period (``fresh`` when open); reads only (see :func:`closed_view`)."""
-    return closed_view(version=version, period=period, fresh=fresh, narrowed=narrowed).results
-
-
 def restatement_record(
     *, version: AgreementVersion, period: Period | str, now: dt.datetime
 ) -> Restatement | None:
@@ -183,13 +80,13 @@ def restatement_record(
     closed = ClosedPeriod.objects.filter(agreement_version=version, period=name).first()
     if closed is None:
         return None
-    fresh = measure_periods(version=version, periods=[name], now=now, closed="recompute")[name]
-    stored = {_key(m.data): m.data for m in closed.measurements.all()}
-    new = {_key(d): d for d in (result_data(r) for r in fresh)}
-    diff = _differences(stored, new)
+    fresh = measure_fresh(version=version, periods=[name], now=now)[name]
+    stored = {figure_key(m.data): m.data for m in closed.measurements.all()}
+    new = {figure_key(d): d for d in (result_data(r) for r in fresh)}
+    diff = figures_differences(stored, new)
     if not diff:
         return None
-    fingerprint = _fingerprint(diff)
+    fingerprint = figures_fingerprint(diff)
     restatement = Restatement.objects.filter(closed_period=closed, fingerprint=fingerprint).first()
     if restatement is None:
         try:
@@ -243,7 +140,7 @@ def restatement_accept(*, restatement: Restatement, person: Person, now: dt.date
         raise ApplicationError(
             "restatement.not_pending", f"restatement {restatement.pk} is {restatement.status}, not pending"
         )
-    before = {_key(m.data): m.data for m in closed.measurements.all()}
+    before = {figure_key(m.data): m.data for m in closed.measurements.all()}
     closed.measurements.all().delete()
     ClosedMeasurement.objects.bulk_create(
         ClosedMeasurement(closed_period=closed, commitment_key=d["commitment"], subject=d["subject"], data=d)

@@ -1,4 +1,4 @@
-"""Which agreement version a period is measured against."""
+"""Periods: which agreement version a period is measured against, the period asked for, and its bounds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from leadpact.agreements.selectors import agreement_active_version, agreement_ve
 from leadpact.core.periods import Period, PeriodError
 from leadpact.organization.models import Organization
 
-__all__ = ["VersionNotFound", "period_or_this_month", "version_for_period"]
+__all__ = ["VersionNotFound", "period_bounds", "period_or_this_month", "version_for_period"]
 
 
 class VersionNotFound(LookupError):  # noqa: N818 - a lookup that finds nothing, said in words
@@ -67,3 +67,12 @@ def period_or_this_month(text: str | None, version: AgreementVersion) -> Period:
         return Period.parse(text)
     today = timezone.now().astimezone(ZoneInfo(version.agreement.organization.timezone)).date()
     return Period.containing("month", today)
+
+
+def period_bounds(period: Period, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of a period as aware instants at local midnight of ``tz``."""
+    zone = ZoneInfo(tz)
+    return (
+        dt.datetime.combine(period.start, dt.time(), tzinfo=zone),
+        dt.datetime.combine(period.end, dt.time(), tzinfo=zone),
+    )

@@ -12,7 +12,7 @@ from leadpact.agreements.models import Agreement
 from leadpact.audit.services import Actor, audit_record
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
-from leadpact.measurement.models import TargetOverride
+from leadpact.measurement.targets.models import TargetOverride
 from leadpact.organization.models import Person
 
 __all__ = ["target_override_remove", "target_override_set"]

@@ -7,32 +7,27 @@ with their leave, overrides) and hands back plain values with their explanation.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
-
-from django.db.models import Prefetch, Q
 
 from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.agreements.services import agreement_version_document
 from leadpact.core.agreement import AgreementDocument, Commitment
-from leadpact.core.allocation import Member, split_target
+from leadpact.core.allocation import Member, TeamSplit, split_target
 from leadpact.core.calendar import BusinessCalendar
 from leadpact.core.explain import Explanation, Step
 from leadpact.core.periods import DateRange, Period
 from leadpact.core.targets import TargetRule
-from leadpact.measurement.models import TargetOverride
-from leadpact.organization.models import Leave, Person, Team
+from leadpact.measurement.subjects import people_in
+from leadpact.measurement.targets.models import TargetOverride
+from leadpact.organization.models import Person, Team
 
 __all__ = [
     "CommitmentTarget",
-    "EvidenceBucket",
     "PersonTarget",
     "commitment_targets",
-    "measure_evidence",
     "version_period_targets",
 ]
 
@@ -63,6 +58,9 @@ class CommitmentTarget:
     basis_days: int | None
     explanation: Explanation
     people: tuple[PersonTarget, ...]
+    rule: TargetRule | None = None  # the rate behind a count or amount target: its line shapes pacing
+    split: TeamSplit | None = None  # the split over people by capacity, when the target splits
+    currency: str = ""  # an amount's currency (ISO 4217, e.g. EUR); "" for other units
 
     @property
     def splits(self) -> bool:
@@ -81,17 +79,8 @@ def _member(person: Person) -> Member:
     )
 
 
-def _people_in(team: Team, period: Period) -> list[Person]:
-    return list(
-        Person.objects.filter(team=team, start_date__lt=period.end)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gt=period.start))
-        .prefetch_related(Prefetch("leave", queryset=Leave.objects.order_by("first_day")))
-        .order_by("name", "pk")
-    )
-
-
 def _uniform(
-    commitment: Commitment, team: Team, period: Period, people: Sequence[Person]
+    commitment: Commitment, team: Team, period: Period, people: Sequence[Person], currency: str
 ) -> CommitmentTarget:
     target = commitment.target
     shown = f"{target.value}%" if target.unit == "percent" else str(target.value)
@@ -116,6 +105,7 @@ def _uniform(
             )
             for p in people
         ),
+        currency=currency,
     )
 
 
@@ -125,12 +115,17 @@ def commitment_targets(
     period: Period,
     document: AgreementDocument | None = None,
     teams: dict[str, Team] | None = None,
+    commitments: Collection[str] | None = None,
+    rules: dict[str, TargetRule] | None = None,
 ) -> list[CommitmentTarget]:
     """Every commitment of ``version`` with its target for ``period``, per owner team and person.
 
     Count and amount targets are rates over basis days (normalised as the agreement's settings say)
     and split over the owner team's people by capacity when the commitment says ``split: capacity``;
     percentage and duration targets hold for the team and every person alike.
+
+    ``commitments`` (keys) narrows to those; ``rules`` is a cache of the commitments' target rules for
+    a caller that asks for several periods (a rule's calendar memoises its business days).
     """
     doc = document or agreement_version_document(version)
     if teams is None:
@@ -144,29 +139,36 @@ def commitment_targets(
     out: list[CommitmentTarget] = []
     people_cache: dict[int, list[Person]] = {}
     for commitment in doc.commitments:
+        if commitments is not None and commitment.key not in commitments:
+            continue
         team = teams[commitment.owner]
         if team.pk not in people_cache:
-            people_cache[team.pk] = _people_in(team, period)
+            people_cache[team.pk] = people_in(team, period)
         people = people_cache[team.pk] if commitment.split == "capacity" else []
+        currency = doc.currency_of(commitment) if commitment.target.unit == "amount" else ""
         if commitment.target.unit not in SPLIT_UNITS or commitment.target.per is None:
-            out.append(_uniform(commitment, team, period, people))
+            out.append(_uniform(commitment, team, period, people, currency))
             continue
-        spec = calendars[commitment.calendar] if commitment.calendar else team.calendar
-        calendar = BusinessCalendar.from_spec(spec)
-        rule = TargetRule.from_spec(
-            {
-                "value": commitment.target.value,
-                "unit": commitment.target.unit,
-                "per": commitment.target.per,
-                "growth": commitment.target.growth,
-            },
-            calendar=calendar,
-            basis=commitment.basis or settings.basis,
-            normalisation=settings.normalisation,
-            start=doc.info.effective_from,
-            until=doc.info.effective_until,
-            subject=commitment.key,
-        )
+        rule = None if rules is None else rules.get(commitment.key)
+        if rule is None:
+            spec = calendars[commitment.calendar] if commitment.calendar else team.calendar
+            calendar = BusinessCalendar.from_spec(spec)
+            rule = TargetRule.from_spec(
+                {
+                    "value": commitment.target.value,
+                    "unit": commitment.target.unit,
+                    "per": commitment.target.per,
+                    "growth": commitment.target.growth,
+                },
+                calendar=calendar,
+                basis=commitment.basis or settings.basis,
+                normalisation=settings.normalisation,
+                start=doc.info.effective_from,
+                until=doc.info.effective_until,
+                subject=commitment.key,
+            )
+            if rules is not None:
+                rules[commitment.key] = rule
         if not people:
             team_target = rule.target(period)
             out.append(
@@ -180,6 +182,8 @@ def commitment_targets(
                     basis_days=team_target.basis_days,
                     explanation=team_target.explanation,
                     people=(),
+                    rule=rule,
+                    currency=currency,
                 )
             )
             continue
@@ -214,6 +218,9 @@ def commitment_targets(
                     )
                     for share in split.allocation.shares
                 ),
+                rule=rule,
+                split=split,
+                currency=currency,
             )
         )
     return out
@@ -239,58 +246,3 @@ def version_period_targets(
         result[str(period)] = commitment_targets(version=version, period=period, document=doc)
         period = period.next()
     return result
-
-
-# --- measurement pages --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceBucket:
-    """One reason with the leads in it (the first ``limit``) and how many there are."""
-
-    name: str
-    total: int
-    leads: list[Any]
-
-
-def measure_evidence(
-    *,
-    version: AgreementVersion,
-    period: Period,
-    commitment_key: str,
-    subject: str,
-    now: dt.datetime,
-    limit: int = 500,
-) -> tuple[Any, list[EvidenceBucket]] | None:
-    """The figure of one commitment × subject and the leads behind it by bucket; ``None`` if unknown."""
-    from leadpact.leads.models import Lead
-    from leadpact.measurement.measure import measure
-
-    kind, _, pk = subject.partition(":")
-    if kind not in ("team", "person") or not pk.isdigit():
-        return None
-    narrowed: Team | Person | None
-    if kind == "team":
-        narrowed = Team.objects.filter(pk=int(pk), organization=version.agreement.organization).first()
-    else:
-        narrowed = Person.objects.filter(
-            pk=int(pk), team__organization=version.agreement.organization
-        ).first()
-    if narrowed is None:
-        return None
-    found = next(
-        (
-            r
-            for r in measure(version=version, period=period, now=now, subject=narrowed)
-            if r.commitment_key == commitment_key and r.subject == subject
-        ),
-        None,
-    )
-    if found is None:
-        return None
-    buckets: list[EvidenceBucket] = []
-    for name, ids in found.evidence.items():
-        shown = [int(i) for i in ids[:limit]]
-        rows = Lead.objects.in_bulk(shown)
-        buckets.append(EvidenceBucket(name, len(ids), [rows[i] for i in shown if i in rows]))
-    return found, buckets

@@ -1,7 +1,8 @@
-"""Alerts: a clock crossed a threshold → tell its owner (and the manager from the escalation's manager
-threshold) by e-mail and by the team's webhook, once per threshold, within the recipient's business hours.
+"""Writes of alerts: a clock crossed a threshold → tell its owner (and the manager from the escalation's
+manager threshold) by e-mail and by the team's webhook, once per threshold, within the recipient's business
+hours.
 
-Alerts are rows of an outbox (:class:`~leadpact.measurement.models.Alert`), so a restart loses none.
+Alerts are rows of an outbox (:class:`~leadpact.measurement.alerts.models.Alert`), so a restart loses none.
 **Delivery is at-most-once**: :func:`alerts_deliver` claims due rows (``pending`` → ``sending``) and
 commits *before* it sends, then marks each ``sent``; a crash between the two leaves the row
 ``sending`` and it is never sent again (reported as ``failed`` "interrupted" by the next run). A send
@@ -11,12 +12,11 @@ that raises (SMTP refused, webhook not 2xx) was not delivered and is retried up 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -24,18 +24,28 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.agreements.services import agreement_version_document
+from leadpact.audit.services import Actor, audit_record
+from leadpact.errors import ApplicationError
 from leadpact.leads.models import Lead
-from leadpact.measurement.measure import clock_calendar
-from leadpact.measurement.models import Alert, AlertWebhook
+from leadpact.measurement.alerts.models import Alert, AlertWebhook
+from leadpact.measurement.alerts.webhooks import WebhookRefused, webhook_addresses, webhook_post
+from leadpact.measurement.clocks.selectors import ClockPass
+from leadpact.measurement.clocks.windows import clock_calendar
 from leadpact.organization.models import Person
 
-if TYPE_CHECKING:
-    from leadpact.measurement.clocks import ClockPass
-
-__all__ = ["MAX_ATTEMPTS", "STALE_AFTER", "DeliveryReport", "alerts_deliver", "alerts_queue"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "STALE_AFTER",
+    "DeliveryReport",
+    "alert_webhook_delete",
+    "alert_webhook_save",
+    "alerts_deliver",
+    "alerts_queue",
+]
 
 MAX_ATTEMPTS = 5
 STALE_AFTER = dt.timedelta(minutes=15)
@@ -188,17 +198,8 @@ def _send(alert: Alert) -> None:
             alert.subject, alert.body, settings.DEFAULT_FROM_EMAIL, [alert.address], fail_silently=False
         )
         return
-    if not alert.address.startswith(("http://", "https://")):
-        raise ValueError(f"alert {alert.pk}: webhook url {alert.address!r} is not http(s)")
-    request = urllib.request.Request(  # noqa: S310 - http(s) checked above
-        alert.address,
-        data=json.dumps({"text": f"{alert.subject}\n{alert.body}"}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http(s) checked above
-        if not 200 <= response.status < 300:
-            raise urllib.error.HTTPError(alert.address, response.status, "not 2xx", response.headers, None)
+    # only to public addresses, checked as resolved, never following a redirect (webhooks.py)
+    webhook_post(alert.address, json.dumps({"text": f"{alert.subject}\n{alert.body}"}).encode())
 
 
 def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
@@ -222,7 +223,11 @@ def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
         alert.attempts += 1
         try:
             _send(alert)
-        except (OSError, urllib.error.URLError, ValueError) as error:
+        except WebhookRefused as error:  # the address itself is refused: trying again changes nothing
+            alert.error = f"{type(error).__name__}: {error}"[:2000]
+            alert.status = Alert.Status.FAILED
+            failed += 1
+        except (OSError, ValueError) as error:
             alert.error = f"{type(error).__name__}: {error}"[:2000]
             if alert.attempts < MAX_ATTEMPTS:
                 alert.status = Alert.Status.PENDING
@@ -239,3 +244,65 @@ def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
         with transaction.atomic():
             alert.save(update_fields=["status", "attempts", "sent_at", "error", "deliver_at"])
     return DeliveryReport(sent=sent, failed=failed, retried=retried, interrupted=interrupted)
+
+
+def _webhook_state(hook: AlertWebhook) -> dict[str, object]:
+    """What the audit log keeps of a webhook: its place, never its secret (a Slack or Teams webhook's path
+    is its password): scheme and host, and a digest that changes when the address does."""
+    parts = urlsplit(hook.url)
+    return {
+        "team": None if hook.team is None else hook.team.key,
+        "url": f"{parts.scheme}://{parts.netloc}/…",
+        "url_sha256": hashlib.sha256(hook.url.encode()).hexdigest()[:16],
+        "active": hook.active,
+    }
+
+
+@transaction.atomic
+def alert_webhook_save(
+    *, webhook: AlertWebhook, actor: Actor, now: dt.datetime | None = None
+) -> AlertWebhook:
+    """Create or change an alert webhook, audited; its address must be one alerts may be posted to
+    (:func:`~leadpact.measurement.alerts.webhooks.webhook_addresses`: public unless an operator allows
+    private ones)."""
+    try:
+        webhook_addresses(webhook.url)
+    except WebhookRefused as error:
+        raise ApplicationError("alert_webhook.url", str(error), extra={"field": "url"}) from error
+    if webhook.team is not None and webhook.team.organization_id != webhook.organization_id:
+        raise ApplicationError(
+            "alert_webhook.team",
+            f"team {webhook.team.key} is not in {webhook.organization}",
+            extra={"field": "team"},
+        )
+    before = None
+    if webhook.pk is not None:
+        stored = AlertWebhook.objects.select_related("team").filter(pk=webhook.pk).first()
+        before = None if stored is None else _webhook_state(stored)
+    webhook.full_clean()
+    webhook.save()
+    audit_record(
+        actor=actor,
+        action="alert_webhook.create" if before is None else "alert_webhook.change",
+        obj=webhook,
+        at=now or timezone.now(),
+        before=before,
+        after=_webhook_state(webhook),
+        organization=webhook.organization,
+    )
+    return webhook
+
+
+@transaction.atomic
+def alert_webhook_delete(*, webhook: AlertWebhook, actor: Actor, now: dt.datetime | None = None) -> None:
+    """Remove an alert webhook, audited."""
+    audit_record(
+        actor=actor,
+        action="alert_webhook.delete",
+        obj=webhook,
+        at=now or timezone.now(),
+        before=_webhook_state(webhook),
+        after=None,
+        organization=webhook.organization,
+    )
+    webhook.delete()

@@ -1,0 +1,1 @@
+"""The scorecard: every commitment × period × subject measured, with target, pace, status and evidence."""

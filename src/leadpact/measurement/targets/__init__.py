@@ -1,0 +1,1 @@
+"""Targets: every commitment's target for a period, per owner team and person; overrides set by hand."""
