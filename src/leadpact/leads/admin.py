@@ -30,7 +30,7 @@ from leadpact.leads.models import (
     WebhookRejection,
 )
 from leadpact.leads.services import api_token_revoke
-from leadpact.leads.webhooks import webhook_delivery_process
+from leadpact.leads.webhooks import webhook_deliveries_process
 from leadpact.organization.models import Organization
 
 if TYPE_CHECKING:
@@ -207,8 +207,14 @@ class WebhookDeliveryAdmin(_ReadOnly, ModelAdmin):
         pending = queryset.filter(status=WebhookDelivery.Status.PENDING).select_related(
             "integration__organization"
         )
-        done = [webhook_delivery_process(d) for d in pending]
-        self.message_user(request, f"{len(done)} deliveries processed")
+        counts = webhook_deliveries_process(pending.order_by("received_at", "id"))
+        level = messages.WARNING if counts["stuck"] or counts["failed"] else messages.SUCCESS
+        self.message_user(
+            request,
+            f"{counts['processed']} deliveries processed, {counts['failed']} failed, "
+            f"{counts['stuck']} still pending (their error says why)",
+            level,
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser) and obj is None
