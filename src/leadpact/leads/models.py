@@ -57,6 +57,7 @@ class EventKind(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
     FIELD_CHANGED = "field_changed", "Field changed"
     RESUMED = "resumed", "Resumed (ends a pause)"
+    VOIDED = "voided", "Voided (a correction: names the event it voids)"
 
 
 class Lead(models.Model):

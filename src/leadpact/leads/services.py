@@ -13,15 +13,16 @@ from typing import Literal
 from django.db import transaction
 from django.utils import timezone
 
-from leadpact.audit.services import Actor, audit_record
-from leadpact.connectors.bounds import text_problem
+from leadpact.audit.services import Actor, actor_label, audit_record
+from leadpact.connectors.bounds import EVENT_TEXT, text_problem
 from leadpact.connectors.mapping import Mapping
-from leadpact.connectors.records import EventRecord, LeadRecord
+from leadpact.connectors.records import VOIDED, EventRecord, LeadRecord
 from leadpact.errors import ApplicationError
 from leadpact.leads._handoff import HandoffChecker
+from leadpact.leads._prepare import key_digest
 from leadpact.leads._secrets import generate_secret, password_hash, seal
 from leadpact.leads._store import BatchOutcome, ItemProblem, PeopleIndex, leads_refresh_state, store_batch
-from leadpact.leads.models import ApiToken, Lead, SavedMapping, WebhookIntegration
+from leadpact.leads.models import ApiToken, Lead, LeadEvent, SavedMapping, WebhookIntegration
 from leadpact.organization.models import Organization
 
 __all__ = [
@@ -31,10 +32,12 @@ __all__ = [
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",
+    "lead_event_void",
     "lead_upsert",
     "leads_refresh_state",
     "leads_store",
     "saved_mapping_save",
+    "webhook_credentials_problem",
     "webhook_integration_create",
     "webhook_integration_renew",
     "webhook_integration_update",
@@ -79,6 +82,74 @@ def lead_upsert(
     """Create or update one lead by its source id; returns the lead, whether it is new, and problems."""
     outcome = leads_store(organization=organization, leads=[record], now=now)
     return Lead.objects.get(pk=outcome.lead_ids[0]), outcome.leads_created[0], outcome.problems
+
+
+@transaction.atomic
+def lead_event_void(
+    *,
+    organization: Organization,
+    event_id: int,
+    reason: str,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> LeadEvent:
+    """Void a stored event: a ``voided`` event naming it is appended (the log stays append-only), and
+    the lead's state, its handoff checks, the SLA clocks and every measurement leave the voided event out
+    from then on. Audited with the reason. Returns the ``voided`` event.
+
+    Refused: an event of another organisation or none, a ``voided`` event, an event voided before, an
+    empty reason.
+    """
+    moment = _now(now)
+    why = reason.strip()
+    problem = "is empty" if not why else text_problem(why, EVENT_TEXT["reason"])
+    if problem is not None:
+        raise ApplicationError("event.void.reason", f"void event {event_id}: the reason {problem}")
+    event = LeadEvent.objects.filter(organization=organization, pk=event_id).select_related("lead").first()
+    if event is None:
+        raise ApplicationError(
+            "event.void.unknown", f"void event {event_id}: {organization.name} has no event {event_id}"
+        )
+    if event.kind == VOIDED:
+        raise ApplicationError(
+            "event.void.void", f"void event {event_id}: it is itself a void; nothing to undo"
+        )
+    key = hashlib.sha256(f"leadpact:void:{event.pk}".encode()).hexdigest()
+    earlier = LeadEvent.objects.filter(organization=organization, key_digest=key_digest(key)).first()
+    if earlier is not None:
+        raise ApplicationError(
+            "event.void.twice",
+            f"void event {event_id}: voided before (event {earlier.pk}, {earlier.recorded_at:%Y-%m-%d %H:%M}"
+            f" UTC, by {earlier.actor_label or 'someone'})",
+        )
+    void = LeadEvent(
+        organization=organization,
+        lead=event.lead,
+        kind=VOIDED,
+        occurred_at=moment,
+        recorded_at=moment,
+        actor_label=actor_label(actor)[: EVENT_TEXT["actor"]],
+        source="leadpact",
+        idempotency_key=key,
+        data={"event_id": event.pk, "kind": event.kind, "reason": why},
+    )
+    void.save()
+    leads_refresh_state([event.lead_id])
+    audit_record(
+        actor=actor,
+        action="lead_event.void",
+        obj=event,
+        at=moment,
+        before={
+            "kind": event.kind,
+            "occurred_at": event.occurred_at,
+            "data": event.data,
+            "lead": event.lead_id,
+        },
+        after={"voided_by": void.pk, "reason": why},
+        organization=organization,
+    )
+    return void
 
 
 # --- API tokens -----------------------------------------------------------------------------------------
@@ -238,6 +309,15 @@ def _credentials(
     value = given or generate_secret()
     shown = WebhookCredentials(secret="" if given else value)
     return shown, {"secret_sealed": seal(value), "username": "", "password_hash": ""}
+
+
+def webhook_credentials_problem(*, kind: str, secret: str, username: str = "") -> str | None:
+    """Why these would not make a sender's credentials (see :func:`webhook_integration_create`), or None."""
+    try:
+        _credentials(kind, "", secret=secret, username=username)
+    except ApplicationError as error:
+        return error.message.removeprefix("webhook '': ")
+    return None
 
 
 @transaction.atomic

@@ -60,6 +60,7 @@ __all__ = [
     "result_data",
     "result_from_data",
     "team_side",
+    "unusable_warnings",
 ]
 
 SubjectKind = Literal["team", "person"]
@@ -97,6 +98,9 @@ class MeasureResult:
     definition_versions: Mapping[str, int] = field(default_factory=dict)
     closed: bool = False
     restatement_id: int | None = None
+    # stored values the figures could not use (an amount no number, an instant out of range): the same for
+    # every result of one call; not part of the figures (nor of a closed period's stored data)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def subject(self) -> str:
@@ -106,6 +110,23 @@ class MeasureResult:
     def evidence_ids(self) -> dict[str, list[int]]:
         """Bucket → lead ids as plain lists."""
         return {k: [int(i) for i in v] for k, v in self.evidence.items()}
+
+
+def unusable_warnings(total: int, examples: Sequence[tuple[int, str]]) -> tuple[str, ...]:
+    """The warning for stored events measurement could not fully use (``Snapshot.unusable``), or none.
+
+    >>> unusable_warnings(2, [(17, "amount is not a number"), (18, "occurred_at is out of range")])[0][:60]
+    '2 stored events carry values that cannot be measured (event 1'
+    """
+    if not total:
+        return ()
+    listed = "; ".join(f"event {pk}: {why}" for pk, why in examples)
+    more = f"; and {total - len(examples)} more" if total > len(examples) else ""
+    return (
+        f"{total} stored events carry values that cannot be measured ({listed}{more}): an amount counts as "
+        "none, an event out of range is left out. Void such an event with "
+        "`leadpact events void ID --reason … --by …` and record it again.",
+    )
 
 
 def team_side(team: Team) -> Literal["marketing", "sales"]:
@@ -198,6 +219,7 @@ class _Measurer:
             pause_kinds=self.pause_kinds,
         )
         self.loaded = loaded
+        self.warnings = unusable_warnings(*loaded.unusable)
         self.frames = Frames(loaded.events, loaded.leads, now=now)
         self._paused_frames: dict[tuple[int, ...], Frames] = {(): self.frames}
         self._unchecked: dict[str, npt.NDArray[np.int64] | None] = {}
@@ -422,6 +444,7 @@ class _Measurer:
                 figures={"unsupported": 1},
                 agreement_version=self.version.number,
                 definition_versions=definitions,
+                warnings=self.warnings,
             )
         return MeasureResult(
             commitment_key=c.key,
@@ -443,6 +466,7 @@ class _Measurer:
             figures=dict(m.figures),
             agreement_version=self.version.number,
             definition_versions=definitions,
+            warnings=self.warnings,
         )
 
 
