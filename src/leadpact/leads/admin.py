@@ -312,6 +312,9 @@ class WebhookIntegrationAddForm(forms.ModelForm):  # type: ignore[type-arg]
     """A new sender: the secret is generated (shown once after saving) unless given; HubSpot's is given."""
 
     public_url = forms.URLField(required=False, assume_scheme="https", help_text=_PUBLIC_URL_HELP)
+    slug = forms.SlugField(
+        required=False, max_length=64, help_text="the last part of the webhook URL; generated when left empty"
+    )
 
     secret = forms.CharField(
         required=False,
