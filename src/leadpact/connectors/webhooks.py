@@ -342,8 +342,7 @@ def _take(out: _Collect, index: int, what: str, parse: Callable[[_Collect], None
 
 def _short(text: str) -> str:
     """An id for a message: as it is, or its start (the bounds name the length)."""
-    shown = text if len(text) <= 60 else f"{text[:40]}…"
-    return repr(shown.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace"))
+    return repr(text if len(text) <= 60 else f"{text[:40]}…")  # repr: control characters escaped
 
 
 def _load(body: bytes | str | Any) -> Any:
