@@ -407,3 +407,16 @@ def test_absurd_timestamps_are_refusals_not_crashes():
 def test_deeply_nested_json_is_refused():
     with pytest.raises(WebhookPayloadError, match="nested too deeply"):
         parse_generic(b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize("stamp", ["²", "9" * 5000, "١٢٣"])
+def test_timestamp_headers_that_are_no_ascii_number_are_refused_not_raised(stamp):
+    refused = verify_generic(
+        headers={"X-Leadpact-Signature": "sha256=00", "X-Leadpact-Timestamp": stamp},
+        body=b"{}",
+        secret="s",
+        now=NOW,
+    )
+    assert not refused and "not a number of seconds" in refused.reason
+    hub = check_hubspot({"X-HubSpot-Signature-v3": "x", "X-HubSpot-Request-Timestamp": stamp})
+    assert not hub and "not a number of milliseconds" in hub.reason

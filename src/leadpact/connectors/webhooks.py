@@ -93,6 +93,12 @@ def _epoch(value: int, *, per_second: int) -> datetime | None:
         return None
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only, and few enough to be a time (``"²".isdigit()`` is true; ``int()`` of 5,000
+    digits raises)."""
+    return 0 < len(text) <= 40 and text.isascii() and text.isdigit()
+
+
 def _secret(secret: str | bytes) -> bytes:
     return secret.encode() if isinstance(secret, str) else secret
 
@@ -157,7 +163,7 @@ def verify_hubspot(
         stamp = _header(headers, "X-HubSpot-Request-Timestamp")
         if not stamp:
             return _fail("the X-HubSpot-Request-Timestamp header is missing")
-        if not stamp.isdigit():
+        if not _digits(stamp):
             return _fail("the X-HubSpot-Request-Timestamp header is not a number of milliseconds")
         sent = _epoch(int(stamp), per_second=1000)
         if sent is None:
@@ -249,7 +255,7 @@ def verify_generic(
     stamp = _header(headers, "X-Leadpact-Timestamp")
     if not stamp:
         return _fail("the X-Leadpact-Timestamp header is missing")
-    if not stamp.isdigit():
+    if not _digits(stamp):
         return _fail("the X-Leadpact-Timestamp header is not a number of seconds")
     sent = _epoch(int(stamp), per_second=1)
     if sent is None:
@@ -359,7 +365,7 @@ def _load(body: bytes | str | Any) -> Any:
 
 
 def _ms(value: Any, what: str) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _digits(str(value)):
         raise ValueError(f"{what} {value!r} is not a time in milliseconds")
     moment = _epoch(int(value), per_second=1000)
     if moment is None:
@@ -580,7 +586,7 @@ def _mautic_item(event_type: str, item: Any, out: _Collect) -> None:
 def _pd_time(value: Any, what: str) -> datetime:
     """Pipedrive times: ISO with Z, ``2026-11-26 14:05:00`` (UTC), or Unix seconds."""
     if (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.isdigit()
+        isinstance(value, str) and _digits(value)
     ):
         moment = _epoch(int(value), per_second=1)
         if moment is None:
