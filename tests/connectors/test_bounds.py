@@ -218,3 +218,28 @@ def test_a_body_with_an_integer_of_thousands_of_digits_is_not_json_not_a_crash()
 
     with pytest.raises(WebhookPayloadError):
         parse_generic(b'{"leads": [{"external_id": ' + b"9" * 5000 + b"}]}")
+
+
+odd_text = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["\x00", "\ud800", "\x1b", "\x85", "x" * 301, "y" * 65, "é" * 321]),
+)
+
+
+@given(
+    name=odd_text,
+    email=odd_text,
+    country=odd_text,
+    owner=odd_text,
+    extra=st.dictionaries(odd_text, odd_text, max_size=3),
+    score=st.one_of(st.none(), st.integers(-(10**12), 10**12)),
+    year=st.integers(1, 9999),
+)
+def test_the_fast_path_agrees_with_the_full_check(name, email, country, owner, extra, score, year):
+    from leadpact.connectors.bounds import _lead_problems
+
+    record = lead(
+        name=name, email=email, country=country, marketing_owner=owner, extra=extra, score=score,
+        created_at=datetime(year, 6, 1, tzinfo=UTC),
+    )  # fmt: skip
+    assert (lead_problems(record) == []) == (_lead_problems(record) == [])

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import attrgetter, gt
 from typing import Final
 
 from leadpact.connectors.records import EventRecord, LeadFields, LeadRecord
@@ -104,6 +105,11 @@ EXTRA_VALUE_LENGTH: Final = 10_000
 
 _LEAD_TEXT = tuple((name, limit) for name, limit in LEAD_TEXT.items())
 _EVENT_TEXT = tuple((name, limit) for name, limit in EVENT_TEXT.items())
+# the fast paths: every text value in one C call, their limits beside (source, id and owners first)
+_LEAD_VALUES = attrgetter(*LEAD_TEXT)
+_LEAD_LIMITS = (SOURCE_LENGTH, EXTERNAL_ID_LENGTH, OWNER_LENGTH, OWNER_LENGTH, *LEAD_TEXT.values())
+_EVENT_VALUES = attrgetter(*EVENT_TEXT)
+_EVENT_LIMITS = tuple(EVENT_TEXT.values())
 # NUL, the C0 controls but tab, LF and CR, DEL, the C1 controls, and UTF-16 surrogates (only lone ones
 # can be in a str)
 _BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -200,6 +206,14 @@ def _pairs_problems(prefix: str, pairs: dict[str, str], problems: list[Problem])
             problems.append((f"{prefix}.{key}", why))
 
 
+def _identity_fits(source: str, external_id: str) -> bool:
+    return (
+        len(source) <= SOURCE_LENGTH
+        and len(external_id) <= EXTERNAL_ID_LENGTH
+        and _BAD.search(source + external_id) is None
+    )
+
+
 def _identity_problems(source: str, external_id: str, problems: list[Problem]) -> None:
     why = text_problem(source, SOURCE_LENGTH)
     if why is not None:
@@ -216,28 +230,34 @@ def lead_problems(record: LeadRecord) -> list[Problem]:
     named ``lead_source`` apart from the record's ``source`` (the system the id belongs to).
     """
     f: LeadFields = record.fields
-    texts = [record.source, record.external_id, record.marketing_owner, record.sales_owner]
-    long = len(record.source) > SOURCE_LENGTH or len(record.external_id) > EXTERNAL_ID_LENGTH
-    long |= len(record.marketing_owner) > OWNER_LENGTH or len(record.sales_owner) > OWNER_LENGTH
-    for name, limit in _LEAD_TEXT:
-        value = getattr(f, name)
-        texts.append(value)
-        long |= len(value) > limit
-    extra = f.extra
-    if extra:
-        texts.extend(extra)
-        texts.extend(v if isinstance(v, str) else "\x00" for v in extra.values())
-    score, touches, at = f.score, f.recent_touches, record.created_at
-    # the usual lead: one search over all its text and a few comparisons, nothing else
+    values = _LEAD_VALUES(f)
+    texts = (record.source, record.external_id, record.marketing_owner, record.sales_owner, *values)
+    score, touches, at, extra = f.score, f.recent_touches, record.created_at, f.extra
+    keys, notes = (tuple(extra), tuple(extra.values())) if extra else ((), ())
+    # the usual lead (a file's row: a million of them): C-level passes over its text, a few comparisons
     if (
-        not long
+        not any(map(gt, map(len, texts), _LEAD_LIMITS))
         and (score is None or SCORE_RANGE[0] <= score <= SCORE_RANGE[1])
         and (touches is None or COUNT_RANGE[0] <= touches <= COUNT_RANGE[1])
         and (at is None or instant_problem(at) is None)
-        and len(extra) <= EXTRA_ITEMS
-        and _BAD.search("".join(texts)) is None
+        and (
+            not extra
+            or (
+                len(extra) <= EXTRA_ITEMS
+                and all(type(v) is str for v in notes)
+                and max(map(len, keys)) <= EXTRA_KEY_LENGTH
+                and max(map(len, notes)) <= EXTRA_VALUE_LENGTH
+            )
+        )
+        and _BAD.search("".join((*texts, *keys, *notes))) is None
     ):
         return []
+    return _lead_problems(record)
+
+
+def _lead_problems(record: LeadRecord) -> list[Problem]:
+    f: LeadFields = record.fields
+    extra, at = f.extra, record.created_at
     problems: list[Problem] = []
     _identity_problems(record.source, record.external_id, problems)
     for role in ("marketing_owner", "sales_owner"):
@@ -271,22 +291,30 @@ def event_problems(record: EventRecord, *, identity: bool = True) -> list[Proble
     ``identity=False`` leaves out ``source`` and ``external_id``, when the lead record of the same row
     was checked (a file's row).
     """
+    texts = _EVENT_VALUES(record)
+    if (
+        record.amount is None
+        and not record.data
+        and not any(map(gt, map(len, texts), _EVENT_LIMITS))
+        and instant_problem(record.occurred_at) is None
+        and _BAD.search("".join(texts)) is None
+        and (not identity or _identity_fits(record.source, record.external_id))
+    ):
+        return []
     problems: list[Problem] = []
     if identity:
         _identity_problems(record.source, record.external_id, problems)
     why = instant_problem(record.occurred_at)
     if why is not None:
         problems.append(("occurred_at", why))
-    texts = [record.kind]
     for name, limit in _EVENT_TEXT:
         value = getattr(record, name)
-        texts.append(value)
         if len(value) > limit:
             problems.append((name, f"is {len(value)} characters long; at most {limit}"))
     data = record.data
     if data:
         _pairs_problems("data", data, problems)
-    if _BAD.search("".join(texts)) is not None:
+    if _BAD.search("".join(texts)) is not None:  # the text values the fast path read
         for name, _ in _EVENT_TEXT:
             bad = _BAD.search(getattr(record, name))
             if bad is not None:
