@@ -94,3 +94,24 @@ def test_a_mautic_secret_typed_in_the_change_form_replaces_the_old(admin_client,
                        HTTP_WEBHOOK_SIGNATURE=old_sig).status_code == 401  # fmt: skip
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"webhook_integration.update", "webhook_integration.renew"} <= actions
+
+
+def test_the_migration_seals_secrets_and_hashes_passwords_kept_in_clear(organization):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("leadpact.leads.migrations.0007_secrets_at_rest_replays_heartbeat")
+    hook, _ = webhook_integration_create(organization=organization, kind="generic", name="g", actor="t")
+    pipe, _ = webhook_integration_create(organization=organization, kind="pipedrive", name="p", actor="t")
+    WebhookIntegration.objects.filter(pk=hook.pk).update(secret_sealed="plain-old-secret")  # as stored before
+    WebhookIntegration.objects.filter(pk=pipe.pk).update(password_hash="plain-old-password")
+    sealed_before = WebhookIntegration.objects.get(pk=pipe.pk).secret_sealed
+    migration.seal_existing(apps, None)
+    hook.refresh_from_db()
+    pipe.refresh_from_db()
+    assert hook.secret_sealed.startswith("v1:") and unseal(hook.secret_sealed) == "plain-old-secret"
+    assert pipe.password_hash == "sha256:" + hashlib.sha256(b"plain-old-password").hexdigest()
+    assert pipe.secret_sealed == sealed_before
+    migration.seal_existing(apps, None)  # twice changes nothing
+    assert unseal(WebhookIntegration.objects.get(pk=hook.pk).secret_sealed) == "plain-old-secret"

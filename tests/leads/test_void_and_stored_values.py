@@ -11,6 +11,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from leadpact.audit.models import AuditEntry
 from leadpact.errors import ApplicationError
@@ -87,6 +88,9 @@ def test_measurement_survives_any_stored_value_and_reports_it(scene):
     assert json.loads(out)["warnings"] == [warning] and "warning: 6 stored events" in err
     out, _ = run("worker", "--once", "--now", NOW.isoformat())
     assert "clocks" in out
+    browser = Client()
+    browser.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
+    assert browser.get("/measure/?period=2026-10").status_code == 200
     for event in wrong:
         lead_event_void(organization=bad.organization, event_id=event.pk, reason="stored wrong", actor="test")
     assert not measure_periods(version=version, periods=["2026-10"], now=NOW)["2026-10"][0].warnings
