@@ -18,7 +18,9 @@ from leadpact.errors import ApplicationError
 from leadpact.leads.models import Lead, LeadEvent, LeadState
 from leadpact.leads.selectors import leads_handoff_status
 from leadpact.leads.services import lead_event_void
+from leadpact.measurement.clocks import clocks_update
 from leadpact.measurement.measure import measure_periods
+from leadpact.measurement.models import LeadClock
 from tests.measurement.conftest import demo  # noqa: F401 - the fixture
 from tests.measurement.scene import add_lead, local
 
@@ -118,6 +120,16 @@ def test_a_voided_handoff_leaves_state_checks_and_measurement(scene):
     assert [r.actual for r in reference] == [r.actual for r in results]
     entry = AuditEntry.objects.get(action="lead_event.void")
     assert entry.object_id == str(handoff.pk) and entry.after["reason"] == "sent twice by the CRM"
+
+
+def test_a_voided_handoff_stops_its_clocks(scene):
+    _version, _won, bad = scene
+    clocks_update(now=NOW)
+    assert LeadClock.objects.filter(lead=bad).count() == 2
+    handoff = LeadEvent.objects.get(lead=bad, kind="handed_over")
+    lead_event_void(organization=bad.organization, event_id=handoff.pk, reason="not a lead", actor="test")
+    clocks_update(now=NOW)
+    assert not LeadClock.objects.filter(lead=bad).exists()
 
 
 def test_the_database_reference_agrees_with_the_snapshot_on_voids_and_bad_values(scene):

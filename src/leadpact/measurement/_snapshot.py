@@ -586,6 +586,14 @@ class Snapshot:
         ]
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
+    def voided_leads(self) -> IntArray:
+        """The leads (sorted, unique) with an event that is voided: whose stored clocks may be stale."""
+        voided = self.voided()
+        if not voided.shape[0]:
+            return voided
+        parts = [c.lead[np.isin(c.event_id, voided)] for c in (self.base, self.delta) if len(c)]
+        return np.unique(np.concatenate(parts))
+
     def unusable(self) -> tuple[int, list[tuple[int, str]]]:
         """Events measured without a stored value they carry, as ``(how many, [(event id, why)…])``, the
         first ten listed: an amount that is no usable number (counted as 0), an instant outside
