@@ -407,3 +407,17 @@ def admin_client(client, organization):
     user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(user)
     return client
+
+
+def test_an_api_upsert_that_meets_a_concurrent_one_is_stored_again(client, organization, token, monkeypatch):
+    assert post(client, "/api/leads", {"source": "crm", "external_id": "L-1"}, token).status_code == 201
+    real, calls = _store._existing_leads, []
+
+    def missed_once(org, keys):  # as if the other request committed between our read and our insert
+        calls.append(keys)
+        return {} if len(calls) == 1 else real(org, keys)
+
+    monkeypatch.setattr(_store, "_existing_leads", missed_once)
+    response = post(client, "/api/leads", {"source": "crm", "external_id": "L-1", "name": "Anna"}, token)
+    assert response.status_code == 200 and response.json()["lead"]["name"] == "Anna"
+    assert len(calls) == 2 and Lead.objects.count() == 1

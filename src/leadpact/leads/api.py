@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -26,7 +26,7 @@ from leadpact.leads._duplicates import duplicate_problem, leads_mark_duplicate
 from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._http import problem_response, pydantic_errors, request_token, require_write
 from leadpact.leads._kinds import events_refuse_unknown_kinds
-from leadpact.leads._store import PeopleIndex, store_batch
+from leadpact.leads._store import BatchOutcome, PeopleIndex, store_batch, store_retrying
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent, LeadState
 from leadpact.leads.selectors import lead_by_source, lead_detail, leads_handoff_status, leads_list
 from leadpact.organization.models import Organization
@@ -416,6 +416,21 @@ def _apply_duplicates(organization: Organization, items: list[LeadIn], lead_ids:
             leads_mark_duplicate(organization=organization, lead_ids=[pk], original_id=item.duplicate_of)
 
 
+def _store_leads(organization: Organization, items: list[LeadIn], people: PeopleIndex) -> BatchOutcome:
+    """Store the leads and their duplicate marks (one savepoint, run again by ``store_retrying`` when a
+    concurrent request created the same lead first)."""
+    outcome = store_batch(
+        organization=organization,
+        leads=[item.record() for item in items],
+        events=[],
+        now=timezone.now(),
+        people=people,
+        checker=HandoffChecker(organization),
+    )
+    _apply_duplicates(organization, items, outcome.lead_ids)
+    return outcome
+
+
 def _store_events(
     organization: Organization, items: list[tuple[int, EventIn]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -442,8 +457,9 @@ def _store_events(
         return [], kind_errors
     records = [all_records[i] for i in kept]
     client_keys = [item.key() for _, item in items]
-    with transaction.atomic():
-        outcome = store_batch(
+    outcome = store_retrying(
+        partial(
+            store_batch,
             organization=organization,
             leads=[],
             events=records,
@@ -453,6 +469,7 @@ def _store_events(
             unknown_leads="refuse",
             keys=client_keys,
         )
+    )
     errors = kind_errors + [
         {"index": items[p.index][0], "field": p.field, "reason": p.reason + "; create the lead first"}
         for p in outcome.problems
@@ -495,16 +512,9 @@ def lead_upsert(request: HttpRequest, payload: LeadIn) -> Any:
         return problem_response(
             status=422, problem="invalid-input", detail=errors[0]["reason"], errors=errors
         )
-    with transaction.atomic():
-        outcome = store_batch(
-            organization=token.organization,
-            leads=[payload.record()],
-            events=[],
-            now=timezone.now(),
-            people=PeopleIndex(token.organization),
-            checker=HandoffChecker(token.organization),
-        )
-        _apply_duplicates(token.organization, [payload], outcome.lead_ids)
+    outcome = store_retrying(
+        partial(_store_leads, token.organization, [payload], PeopleIndex(token.organization))
+    )
     lead = Lead.objects.select_related("marketing_owner", "sales_owner", "organization").get(
         pk=outcome.lead_ids[0]
     )
@@ -537,16 +547,9 @@ def leads_upsert_batch(request: HttpRequest, payload: LeadBatchIn) -> Any:
         valid.append((index, item))
     results: list[dict[str, Any]] = []
     if valid:
-        with transaction.atomic():
-            outcome = store_batch(
-                organization=token.organization,
-                leads=[item.record() for _, item in valid],
-                events=[],
-                now=timezone.now(),
-                people=people,
-                checker=HandoffChecker(token.organization),
-            )
-            _apply_duplicates(token.organization, [item for _, item in valid], outcome.lead_ids)
+        outcome = store_retrying(
+            partial(_store_leads, token.organization, [item for _, item in valid], people)
+        )
         results = [
             {"index": valid[i][0], "id": pk, "created": created}
             for i, (pk, created) in enumerate(zip(outcome.lead_ids, outcome.leads_created, strict=True))
