@@ -146,6 +146,8 @@ def instant_problem(at: datetime) -> str | None:
     >>> instant_problem(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))
     '9999-12-31T23:59:59+00:00 is out of range: from 1970-01-01 up to 2100-01-01 (UTC)'
     """
+    if 1970 < at.year < 2099 and at.tzinfo is not None:  # no offset moves it out: no UTC conversion needed
+        return None
     try:
         inside = EARLIEST <= at < LATEST
     except (OverflowError, TypeError):  # year 1 at +14:00 has no UTC time; a naive one no instant
