@@ -6,14 +6,12 @@ problem details document (``application/problem+json``); no input produces a bar
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
-from leadpact.leads._http import TokenAuth, install_problem_handlers
+from leadpact.leads._http import ProblemAPI, TokenAuth, install_problem_handlers
 from leadpact.leads.api import router as leads_router
 
 __all__ = ["api"]
 
-api = NinjaAPI(
+api = ProblemAPI(
     title="leadpact",
     version="1",
     description="Lead data in and out: leads, their events and their state.",

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["files", "_dates", "_values", "_sniff", "mapping", "records", "presets", "webhooks"]
+MODULES = ["files", "_dates", "_values", "_sniff", "mapping", "records", "presets", "webhooks", "bounds"]
 
 
 @pytest.mark.parametrize("name", MODULES)

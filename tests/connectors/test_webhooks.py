@@ -169,13 +169,17 @@ class TestMautic:
         assert not missing and missing.reason == "the Webhook-Signature header is missing"
 
 
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class TestPipedrive:
     def basic(self, user, password):
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
     def test_good_credentials(self):
         assert verify_pipedrive(
-            headers=self.basic("leadpact", "s3cret"), username="leadpact", password="s3cret"
+            headers=self.basic("leadpact", "s3cret"), username="leadpact", password_sha256=sha("s3cret")
         )
 
     @pytest.mark.parametrize(
@@ -187,14 +191,23 @@ class TestPipedrive:
         ],
     )
     def test_refusals(self, headers, reason):
-        assert verify_pipedrive(headers=headers, username="u", password="p").reason == reason
+        assert verify_pipedrive(headers=headers, username="u", password_sha256=sha("p")).reason == reason
 
     def test_wrong_password_or_user(self):
         assert not verify_pipedrive(
-            headers=self.basic("leadpact", "guess"), username="leadpact", password="s3cret"
+            headers=self.basic("leadpact", "guess"), username="leadpact", password_sha256=sha("s3cret")
         )
         assert not verify_pipedrive(
-            headers=self.basic("admin", "s3cret"), username="leadpact", password="s3cret"
+            headers=self.basic("admin", "s3cret"), username="leadpact", password_sha256=sha("s3cret")
+        )
+
+    def test_empty_credentials_never_match_even_an_empty_setting(self):
+        # "Basic Og==" is ":": an integration stored without credentials must not take it
+        empty = {"Authorization": "Basic Og=="}
+        assert not verify_pipedrive(headers=empty, username="", password_sha256=sha(""))
+        assert not verify_pipedrive(headers=empty, username="", password_sha256="")
+        assert not verify_pipedrive(
+            headers=self.basic("leadpact", ""), username="leadpact", password_sha256=sha("")
         )
 
 
@@ -394,3 +407,16 @@ def test_absurd_timestamps_are_refusals_not_crashes():
 def test_deeply_nested_json_is_refused():
     with pytest.raises(WebhookPayloadError, match="nested too deeply"):
         parse_generic(b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize("stamp", ["²", "9" * 5000, "١٢٣"])
+def test_timestamp_headers_that_are_no_ascii_number_are_refused_not_raised(stamp):
+    refused = verify_generic(
+        headers={"X-Leadpact-Signature": "sha256=00", "X-Leadpact-Timestamp": stamp},
+        body=b"{}",
+        secret="s",
+        now=NOW,
+    )
+    assert not refused and "not a number of seconds" in refused.reason
+    hub = check_hubspot({"X-HubSpot-Signature-v3": "x", "X-HubSpot-Request-Timestamp": stamp})
+    assert not hub and "not a number of milliseconds" in hub.reason

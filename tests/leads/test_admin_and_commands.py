@@ -65,9 +65,7 @@ def test_token_create_list_revoke(organization):
 
 
 def test_webhooks_process_command(organization):
-    hook = webhook_integration_create(
-        organization=organization, kind="generic", name="f", secret="k", actor="t"
-    )
+    hook, _ = webhook_integration_create(organization=organization, kind="generic", name="f", actor="t")
     body = (SAMPLES / "generic_webhook.json").read_bytes()
     webhook_delivery_store(integration=hook, headers={}, body=body, now=timezone.now())
     assert run("webhooks", "process") == "1 deliveries processed, 0 failed\n"

@@ -11,7 +11,7 @@ from django.test import Client
 from leadpact.leads.models import Lead, LeadEvent, WebhookDelivery
 from leadpact.leads.services import api_token_create, webhook_integration_create
 from tests.leads.test_api import post
-from tests.leads.test_webhooks import send_generic
+from tests.leads.test_webhooks import GENERIC, send_generic
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +82,7 @@ def test_admin_marks_the_selected_leads_as_duplicates_of_the_id_given(client, to
 
 def test_a_webhook_kind_no_agreement_declares_is_noted_and_resumed_is_stored(client, organization, people):
     webhook_integration_create(
-        organization=organization, kind="generic", name="forms", slug="forms", secret="k", actor="test"
+        organization=organization, kind="generic", name="forms", slug="forms", secret=GENERIC, actor="test"
     )
     body = json.dumps(
         {

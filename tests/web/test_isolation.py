@@ -27,10 +27,10 @@ from leadpact.leads.models import (
     WebhookRejection,
 )
 from leadpact.leads.services import api_token_create, webhook_integration_create
-from leadpact.measurement.closing import period_close
-from leadpact.measurement.disputes import dispute_open
+from leadpact.measurement.closing.services import period_close
+from leadpact.measurement.disputes.services import dispute_open
 from leadpact.measurement.models import Alert, AlertWebhook, LeadClock, Restatement
-from leadpact.measurement.services import target_override_set
+from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Membership, Organization, Person, Team
 from leadpact.web.admin_site import organization_path
 from leadpact.web.demo import demo_load

@@ -69,6 +69,16 @@ for _code, _names in {
 del _code, _names, _name
 
 
+#: The most digits a count may have (a score, a number of touches): far beyond any column, far below
+#: what makes ``int()`` slow.
+_DIGITS = 40
+
+
+def _shown(value: str) -> str:
+    """A value for an error message: as given, or its start when it is long."""
+    return repr(value) if len(value) <= 60 else f"{value[:40]!r}… ({len(value)} characters)"
+
+
 def to_country(value: str) -> str:
     """ISO-2 code for a country name or code the table knows; otherwise the value as given.
 
@@ -85,16 +95,19 @@ def parse_count(value: str) -> int:
     87
     """
     text = value.strip()
-    try:
-        return int(text)
-    except ValueError:
-        pass
+    if len(text) <= _DIGITS:  # longer text is never a count; int() of it could take long
+        try:
+            return int(text)
+        except ValueError:
+            pass
     try:
         number = Decimal(text.replace(",", "."))
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(f"{_shown(value)} is not a number") from None
     if not number.is_finite() or number != number.to_integral_value():
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(f"{_shown(value)} is not a whole number")
+    if number.adjusted() >= _DIGITS:  # 10**999999 as an int would take a second and a megabyte
+        raise ValueError(f"{_shown(value)} is out of range: more than {_DIGITS} digits")
     return int(number)
 
 
@@ -126,9 +139,9 @@ def parse_amount(value: str) -> Decimal:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
+        raise ValueError(f"{_shown(value)} is not an amount") from None
     if not amount.is_finite() or not text:
-        raise ValueError(f"{value!r} is not an amount")
+        raise ValueError(f"{_shown(value)} is not an amount")
     return -amount if negative else amount
 
 

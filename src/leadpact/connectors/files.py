@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from leadpact.connectors._dates import AmbiguousDates, DateOrder, classify, detect_column, parse_date
 from leadpact.connectors._sniff import detect_delimiter, detect_encoding
 from leadpact.connectors._values import parse_amount, parse_consent, parse_count, to_country
+from leadpact.connectors.bounds import event_problems, lead_problems
 from leadpact.connectors.mapping import EventRule, Mapping, MappingError, normalise_header
 from leadpact.connectors.presets import detect_preset, get_preset
 from leadpact.connectors.records import EventRecord, LeadFields, LeadRecord, RowProblem
@@ -665,6 +666,15 @@ class ImportResult:
         self._text_get = _getter(self._k["text"])
         self._extra_get = _getter(tuple((h, i) for i, h in self._extra))
         self._created_idx = self._targets.get("created_at")
+        # a field a bound refuses → the column it came from (the row's problem names it)
+        columns = {target: self.header[i] for target, i in self._targets.items()}
+        columns.update((f"extra.{h}", h) for _, h in self._extra)
+        if "source" in columns:
+            columns["lead_source"] = columns.pop("source")
+        columns["external_id"] = self.header[self._id_idx]
+        if "name" not in columns:
+            columns["name"] = columns.get("first_name") or columns.get("last_name") or ""
+        self._field_columns = columns
         self._parsers = {i: self._parser(i) for i in self._date_idx}
         self._specs = tuple(
             (
@@ -830,22 +840,29 @@ class ImportResult:
             if code_i is not None:
                 reason_code = cells[code_i].strip() or reason_code
             if external_id:
-                events.append(
-                    EventRecord(
-                        source,
-                        external_id,
-                        kind,
-                        occurred_at,
-                        cells[actor_i].strip() if actor_i is not None else "",
-                        channel,
-                        human,
-                        reason_code,
-                        cells[reason_i].strip() if reason_i is not None else "",
-                        amount,
-                        currency,
-                        data,
-                    )
+                record = EventRecord(
+                    source,
+                    external_id,
+                    kind,
+                    occurred_at,
+                    cells[actor_i].strip() if actor_i is not None else "",
+                    channel,
+                    human,
+                    reason_code,
+                    cells[reason_i].strip() if reason_i is not None else "",
+                    amount,
+                    currency,
+                    data,
                 )
+                refused = event_problems(record, identity=False)
+                if refused:
+                    where = {"occurred_at": i, "amount": amount_i, "currency": currency_i, "actor": actor_i,
+                             "reason": reason_i, "reason_code": code_i, "data.value": value_i}  # fmt: skip
+                    for name, why in refused:
+                        column = where.get(name)
+                        problems.append(RowProblem(number, None if column is None else header[column], why))
+                    continue
+                events.append(record)
         if problems:
             self.problem_count += len(problems)
             return problems
@@ -861,6 +878,11 @@ class ImportResult:
             created_at=created_at,
             **owners,
         )
+        refused = lead_problems(lead)
+        if refused:
+            columns = self._field_columns
+            self.problem_count += len(refused)
+            return [RowProblem(number, columns.get(name) or None, why) for name, why in refused]
         if created_at is not None and self.mapping.created_event:
             events.insert(
                 0,

@@ -21,6 +21,7 @@ __all__ = [
     "KIND_MAX_LENGTH",
     "LEAD_FIELDS",
     "RESUMED",
+    "VOIDED",
     "EventKind",
     "EventRecord",
     "LeadFields",
@@ -29,12 +30,16 @@ __all__ = [
     "event_kind_problem",
     "instant_key_text",
     "is_kind_name",
+    "voided_event_id",
 ]
 
 #: The kinds as a set, for fast membership checks on the import hot path.
 EVENT_KINDS: frozenset[str] = frozenset(_EVENT_KINDS)
 #: Ends a pause of an SLA clock (a pause kind an agreement declares in ``clock.pause`` starts one).
 RESUMED = "resumed"
+#: The correction of a stored event: it names the event it voids (``data["event_id"]``), which state,
+#: handoff checks, clocks and measurement then leave out. Written only by the leads app's void service.
+VOIDED = "voided"
 #: The longest event kind that can be stored.
 KIND_MAX_LENGTH = 64
 # the shape of an agreement key (AGREEMENT-FORMAT.md): the shape a pause kind has
@@ -66,10 +71,22 @@ def event_kind_problem(kind: str, pause_kinds: Collection[str]) -> str | None:
     >>> event_kind_problem("on_hold", [])[:40]
     "unknown event kind 'on_hold'; allowed: c"
     """
+    if kind == VOIDED:
+        return f"event kind {VOIDED!r} is written only by voiding an event (leadpact events void)"
     if (kind in EVENT_KINDS or kind == RESUMED or kind in pause_kinds) and len(kind) <= KIND_MAX_LENGTH:
         return None
     allowed = [*_EVENT_KINDS, RESUMED, *sorted(k for k in pause_kinds if len(k) <= KIND_MAX_LENGTH)]
     return f"unknown event kind {kind!r}; allowed: {', '.join(allowed)}"
+
+
+def voided_event_id(data: object) -> int | None:
+    """The id of the event a ``voided`` event's ``data`` names, or ``None`` when it names none.
+
+    >>> voided_event_id({"event_id": 17, "reason": "amount typed wrong"}), voided_event_id({})
+    (17, None)
+    """
+    target = data.get("event_id") if isinstance(data, dict) else None
+    return target if isinstance(target, int) and not isinstance(target, bool) else None
 
 
 #: Lead fields known to rules and contracts (AGREEMENT-FORMAT.md), plus the name parts.

@@ -15,13 +15,15 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Literal, cast
 
 from leadpact.connectors._values import parse_count, to_country
+from leadpact.connectors.bounds import event_problems, lead_problems
 from leadpact.connectors.records import (
     EVENT_KINDS,
     LEAD_FIELDS,
@@ -91,6 +93,12 @@ def _epoch(value: int, *, per_second: int) -> datetime | None:
         return None
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only, and few enough to be a time (``"²".isdigit()`` is true; ``int()`` of 5,000
+    digits raises)."""
+    return 0 < len(text) <= 40 and text.isascii() and text.isdigit()
+
+
 def _secret(secret: str | bytes) -> bytes:
     return secret.encode() if isinstance(secret, str) else secret
 
@@ -155,7 +163,7 @@ def verify_hubspot(
         stamp = _header(headers, "X-HubSpot-Request-Timestamp")
         if not stamp:
             return _fail("the X-HubSpot-Request-Timestamp header is missing")
-        if not stamp.isdigit():
+        if not _digits(stamp):
             return _fail("the X-HubSpot-Request-Timestamp header is not a number of milliseconds")
         sent = _epoch(int(stamp), per_second=1000)
         if sent is None:
@@ -198,8 +206,10 @@ def verify_mautic(*, headers: Mapping[str, str], body: bytes, secret: str | byte
     return _OK
 
 
-def verify_pipedrive(*, headers: Mapping[str, str], username: str, password: str) -> Verification:
-    """HTTP Basic credentials set on the Pipedrive webhook; user and password compared together."""
+def verify_pipedrive(*, headers: Mapping[str, str], username: str, password_sha256: str) -> Verification:
+    """HTTP Basic credentials set on the Pipedrive webhook, against the user and the SHA-256 (hex) of the
+    password (what is stored: the password itself is not); user and password compared together.
+    Empty credentials never match."""
     auth = _header(headers, "Authorization")
     if not auth:
         return _fail("the Authorization header is missing")
@@ -210,8 +220,11 @@ def verify_pipedrive(*, headers: Mapping[str, str], username: str, password: str
         given = base64.b64decode(token.strip(), validate=True)
     except (binascii.Error, ValueError):
         return _fail("the basic credentials are not valid base64")
-    expected = f"{username}:{password}".encode()
-    if not hmac.compare_digest(hashlib.sha256(given).digest(), hashlib.sha256(expected).digest()):
+    user, sep, password = given.partition(b":")
+    expected = hashlib.sha256(username.encode()).hexdigest() + ":" + password_sha256.lower()
+    presented = hashlib.sha256(user).hexdigest() + ":" + hashlib.sha256(password).hexdigest()
+    matches = hmac.compare_digest(expected.encode(), presented.encode())
+    if not (sep and username and password and password_sha256) or not matches:
         return _fail("the basic credentials do not match")
     return _OK
 
@@ -242,7 +255,7 @@ def verify_generic(
     stamp = _header(headers, "X-Leadpact-Timestamp")
     if not stamp:
         return _fail("the X-Leadpact-Timestamp header is missing")
-    if not stamp.isdigit():
+    if not _digits(stamp):
         return _fail("the X-Leadpact-Timestamp header is not a number of seconds")
     sent = _epoch(int(stamp), per_second=1)
     if sent is None:
@@ -299,6 +312,45 @@ class _Collect:
         return ParsedPayload(tuple(self.leads), tuple(self.events), tuple(self.problems), self.ignored)
 
 
+#: What parsing one item of a payload may raise for a value of the wrong shape (the item is refused).
+_ITEM_ERRORS = (ValueError, TypeError, ArithmeticError)
+
+
+def _take(out: _Collect, index: int, what: str, parse: Callable[[_Collect], None]) -> None:
+    """Parse one item of a payload into ``out``: whole, or not at all with a problem naming the item.
+
+    Every record of the item passes the bounds (:mod:`leadpact.connectors.bounds`) first: a lead whose
+    name is too long does not go in without it, nor do its events without the lead.
+    """
+    part = _Collect()
+    try:
+        parse(part)
+    except _ITEM_ERRORS as exc:
+        out.problems.append(PayloadProblem(index, f"{what}{exc}"))
+        return
+    refused = [
+        f"{what}lead {_short(r.external_id)}: {field}: {why}"
+        for r in part.leads
+        for field, why in lead_problems(r)
+    ]
+    refused += [
+        f"{what}event {r.kind} of {_short(r.external_id)}: {field}: {why}"
+        for r in part.events
+        for field, why in event_problems(r)
+    ]
+    if refused:
+        out.problems.append(PayloadProblem(index, "; ".join(refused)))
+        return
+    out.leads.extend(part.leads)
+    out.events.extend(part.events)
+    out.ignored += part.ignored
+
+
+def _short(text: str) -> str:
+    """An id for a message: as it is, or its start (the bounds name the length)."""
+    return repr(text if len(text) <= 60 else f"{text[:40]}…")  # repr: control characters escaped
+
+
 def _load(body: bytes | str | Any) -> Any:
     if isinstance(body, bytes | str):
         try:
@@ -307,11 +359,13 @@ def _load(body: bytes | str | Any) -> Any:
             raise WebhookPayloadError(f"the body is not json ({exc})") from None
         except RecursionError:
             raise WebhookPayloadError("the body is nested too deeply") from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            raise WebhookPayloadError(f"the body cannot be read ({exc})") from None
     return body
 
 
 def _ms(value: Any, what: str) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _digits(str(value)):
         raise ValueError(f"{what} {value!r} is not a time in milliseconds")
     moment = _epoch(int(value), per_second=1000)
     if moment is None:
@@ -364,10 +418,7 @@ def parse_hubspot(body: bytes | str | Any) -> ParsedPayload:
         raise WebhookPayloadError("a hubspot webhook body is a json array of events")
     out = _Collect()
     for index, item in enumerate(items):
-        try:
-            _hubspot_item(item, out)
-        except ValueError as exc:
-            out.problems.append(PayloadProblem(index, str(exc)))
+        _take(out, index, "", partial(_hubspot_item, item))
     return out.done()
 
 
@@ -495,10 +546,7 @@ def parse_mautic(body: bytes | str | Any) -> ParsedPayload:
             continue
         for item in items if isinstance(items, list) else [items]:
             index += 1
-            try:
-                _mautic_item(event_type, item, out)
-            except ValueError as exc:
-                out.problems.append(PayloadProblem(index, f"{event_type}: {exc}"))
+            _take(out, index, f"{event_type}: ", partial(_mautic_item, event_type, item))
     return out.done()
 
 
@@ -538,7 +586,7 @@ def _mautic_item(event_type: str, item: Any, out: _Collect) -> None:
 def _pd_time(value: Any, what: str) -> datetime:
     """Pipedrive times: ISO with Z, ``2026-11-26 14:05:00`` (UTC), or Unix seconds."""
     if (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value.isdigit()
+        isinstance(value, str) and _digits(value)
     ):
         moment = _epoch(int(value), per_second=1)
         if moment is None:
@@ -584,10 +632,7 @@ def parse_pipedrive(body: bytes | str | Any) -> ParsedPayload:
     if not isinstance(payload, dict) or not isinstance(payload.get("meta"), dict):
         raise WebhookPayloadError("a pipedrive webhook body is a json object with meta, data and previous")
     out = _Collect()
-    try:
-        _pipedrive_item(payload, out)
-    except ValueError as exc:
-        out.problems.append(PayloadProblem(0, str(exc)))
+    _take(out, 0, "", lambda part: _pipedrive_item(payload, part))
     return out.done()
 
 
@@ -693,16 +738,18 @@ def parse_generic(body: bytes | str | Any) -> ParsedPayload:
         raise WebhookPayloadError("leads and events must be arrays")
     out = _Collect()
     for index, item in enumerate(leads):
-        try:
-            out.leads.append(_generic_lead(source, item))
-        except ValueError as exc:
-            out.problems.append(PayloadProblem(index, f"lead: {exc}"))
+        _take(out, index, "lead: ", partial(_generic_lead_into, source, item))
     for index, item in enumerate(events):
-        try:
-            out.events.append(_generic_event(source, item))
-        except ValueError as exc:
-            out.problems.append(PayloadProblem(len(leads) + index, f"event: {exc}"))
+        _take(out, len(leads) + index, "event: ", partial(_generic_event_into, source, item))
     return out.done()
+
+
+def _generic_lead_into(source: str, item: Any, out: _Collect) -> None:
+    out.leads.append(_generic_lead(source, item))
+
+
+def _generic_event_into(source: str, item: Any, out: _Collect) -> None:
+    out.events.append(_generic_event(source, item))
 
 
 def _text_of(item: dict[str, Any], key: str) -> str:

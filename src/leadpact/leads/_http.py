@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import URLPattern
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -19,6 +21,7 @@ from leadpact.leads.services import api_token_authenticate
 
 __all__ = [
     "PROBLEM_JSON",
+    "ProblemAPI",
     "TokenAuth",
     "install_problem_handlers",
     "problem_response",
@@ -115,6 +118,71 @@ def require_write(request: HttpRequest) -> ApiToken:
     if token.scope != ApiToken.Scope.WRITE:
         raise AuthorizationError(403, f"api token {token.name!r} is read-only; this needs the write scope")
     return token
+
+
+#: What every operation may answer besides its own responses, each as problem details.
+_ERROR_RESPONSES = {
+    "400": "the body is not JSON, or not readable",
+    "401": "no valid API token (Authorization: Bearer lp_…)",
+    "422": "a value is not valid: errors name each item, field and reason",
+}
+
+
+class ProblemAPI(NinjaAPI):
+    """The JSON API, whose OpenAPI document declares every error answer as ``application/problem+json``
+    (400, 401, 403, 404, 422 …) and whose every answer — a method not allowed (405) too — is problem
+    details rather than HTML."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        problem = {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
+        if "ProblemOut" not in schema.get("components", {}).get("schemas", {}):
+            from leadpact.leads.api import ProblemOut
+
+            schema.setdefault("components", {}).setdefault("schemas", {})["ProblemOut"] = (
+                ProblemOut.model_json_schema()
+            )
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status, answer in responses.items():
+                    if str(status).startswith(("4", "5")):
+                        answer["content"] = {PROBLEM_JSON: problem}
+                wanted = dict(_ERROR_RESPONSES)
+                if method.lower() == "post":
+                    wanted["403"] = "the API token is read-only; this needs the write scope"
+                for status, description in wanted.items():
+                    responses.setdefault(
+                        status, {"description": description, "content": {PROBLEM_JSON: problem}}
+                    )
+        return schema
+
+    @property
+    def urls(self) -> tuple[list[Any], str, str]:
+        patterns, app_name, namespace = super().urls
+        return [_problem_methods(p) for p in patterns], app_name, namespace
+
+
+def _problem_methods(pattern: Any) -> Any:
+    """The URL pattern with a view that answers a method not allowed (405) as problem details."""
+    if not isinstance(pattern, URLPattern):
+        return pattern
+    view = pattern.callback
+
+    @functools.wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response: HttpResponseBase = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(PROBLEM_JSON):
+            allowed = response.get("Allow", "")
+            return problem_response(
+                status=405,
+                problem="method-not-allowed",
+                detail=f"{request.method} is not allowed here; allowed: {allowed}",
+                headers={"Allow": allowed},
+            )
+        return response
+
+    return URLPattern(pattern.pattern, answer, pattern.default_args, pattern.name)
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:

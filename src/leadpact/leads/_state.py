@@ -17,13 +17,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from leadpact.connectors.bounds import amount_problem
+
 __all__ = [
+    "AMOUNT_TEXT_LENGTH",
     "KIND_ORDER",
     "STAGE_OF",
     "EventFact",
     "StateValues",
+    "amount_text",
     "apply_events",
     "derive_state",
     "event_sort_key",
@@ -45,6 +50,9 @@ KIND_ORDER: dict[str, int] = {
     "feedback": 11,
     "recycled": 12,
 }
+
+#: The longest amount text the state cache keeps (``LeadState.amount``).
+AMOUNT_TEXT_LENGTH = 40
 
 #: The stage an event moves the lead to; kinds not listed leave the stage as it is.
 STAGE_OF: dict[str, str] = {
@@ -101,6 +109,23 @@ class StateValues:
     last_event_at: datetime | None = None
 
 
+def amount_text(value: Any) -> str:
+    """An event's stored amount as the state keeps it: the decimal text, or ``""`` when there is none or it
+    is no number within ``connectors.bounds`` (a value stored before them, or by hand).
+
+    >>> amount_text("1200.50"), amount_text("1" + "0" * 99), amount_text(None)
+    ('1200.50', '', '')
+    """
+    text = value if isinstance(value, str) else "" if value is None or isinstance(value, bool) else str(value)
+    if not text or len(text) > AMOUNT_TEXT_LENGTH:
+        return ""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return ""
+    return text if amount_problem(number) is None else ""
+
+
 def event_sort_key(event: EventFact) -> tuple[datetime, int, str]:
     """``(occurred_at, kind order, idempotency key)``: an order independent of arrival."""
     return (event.occurred_at, KIND_ORDER.get(event.kind, 99), event.key)
@@ -151,9 +176,9 @@ def apply_events(state: StateValues, events: Iterable[EventFact]) -> StateValues
         elif kind in ("won", "lost"):
             state.outcome = kind
             state.closed_at = e.occurred_at
-            state.amount = str(e.data.get("amount", "") or "")
+            state.amount = amount_text(e.data.get("amount"))
         elif kind == "opportunity":
-            state.amount = str(e.data.get("amount", "") or state.amount)
+            state.amount = amount_text(e.data.get("amount")) or state.amount
         elif kind == "recycled":
             state.recycled += 1
             state.handed_over_at = None

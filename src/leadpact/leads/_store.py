@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
-from leadpact.connectors.records import EventRecord, LeadRecord
+from leadpact.connectors.bounds import event_problems, lead_problems
+from leadpact.connectors.records import VOIDED, EventRecord, LeadRecord, voided_event_id
+from leadpact.errors import ApplicationError
 from leadpact.leads._handoff import Handoff, HandoffChecker
 from leadpact.leads._prepare import (
     STATE_FIELDS,
@@ -30,7 +33,10 @@ from leadpact.leads._state import EventFact, StateValues, apply_events, derive_s
 from leadpact.leads.models import Lead, LeadEvent, LeadSource, LeadState
 from leadpact.organization.models import Organization, Person
 
-__all__ = ["BatchOutcome", "ItemProblem", "PeopleIndex", "store_batch", "store_items"]
+__all__ = ["BatchOutcome", "ItemProblem", "PeopleIndex", "store_batch", "store_items", "store_retrying"]
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _CHUNK = 900  # SQLite's default limit of bound parameters is 999 on old builds
 _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(StateValues) if f.name != "created_at")
@@ -47,6 +53,7 @@ _EVENT_COLUMNS = (
     "source", "idempotency_key", "key_digest", "data",
 )  # fmt: skip
 _NO_OWNERS: dict[str, int] = {}
+_VOIDED_ONLY = "a voided event is written only by voiding an event (leadpact events void)"
 _EMPTY: dict[str, str] = {}
 
 
@@ -148,6 +155,21 @@ def _existing_events(organization: Organization, keys: dict[str, bytes]) -> dict
     return found
 
 
+def store_retrying(store: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run ``store`` in a savepoint (or a transaction); when another writer inserted the same new leads
+    first (an ``IntegrityError`` on their source ids, as two imports of overlapping files meet on
+    PostgreSQL), run it again: it finds them now and updates them instead. Up to ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                return store()
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+            log.info("another writer stored the same leads first: attempt %s of %s", attempt + 1, attempts)
+    raise AssertionError("unreachable")
+
+
 def store_batch(
     *,
     organization: Organization,
@@ -169,6 +191,13 @@ def store_batch(
     ``keys`` gives an idempotency key per event where the sender chose one (else the content's key);
     ``content_keys`` are the events' own ``idempotency_key`` values when the caller computed them already.
     """
+    refused = [
+        f"lead {i}: {field}: {reason}" for i, r in enumerate(leads) for field, reason in lead_problems(r)
+    ] + [f"event {i}: {field}: {reason}" for i, e in enumerate(events) for field, reason in event_problems(e)]
+    if refused:  # every edge checks the bounds first; this is the last line, for a caller that did not
+        raise ApplicationError(
+            "leads.bounds", f"{len(refused)} value(s) out of bounds, nothing stored: {'; '.join(refused[:3])}"
+        )
     own = content_keys if content_keys is not None else [None] * len(events)
     adapt = datetime_adapter()
     find = people.find
@@ -313,6 +342,9 @@ def store_items(
         if lead_id is None:
             out.problems.append(ItemProblem("event", index, "external_id", f"no lead {ev[0]}:{ev[1]}"))
             continue
+        if ev[2] == VOIDED:
+            out.problems.append(ItemProblem("event", index, "kind", _VOIDED_ONLY))
+            continue
         if key in existing or key in fresh:
             continue
         actor = ev[4]
@@ -438,18 +470,24 @@ def _load_states(lead_ids: list[int]) -> dict[int, StateValues]:
 
 
 def _derive_from_log(lead_ids: Iterable[int]) -> dict[int, StateValues]:
-    """The states of these leads folded from every stored event."""
+    """The states of these leads folded from every stored event but the voided ones (and the voids)."""
     ids = sorted(set(lead_ids))
-    gathered: dict[int, list[EventFact]] = {pk: [] for pk in ids}
+    gathered: dict[int, list[tuple[int, EventFact]]] = {pk: [] for pk in ids}
+    voided: set[int] = set()
     for chunk in _chunks(ids):
         rows = (
             LeadEvent.objects.filter(lead_id__in=chunk)
             .order_by()
-            .values_list("lead_id", "kind", "occurred_at", "idempotency_key", "actor_id", "data")
+            .values_list("id", "lead_id", "kind", "occurred_at", "idempotency_key", "actor_id", "data")
         )
-        for lead_id, kind, occurred_at, key, actor_id, data in rows:
-            gathered[lead_id].append(EventFact(kind, occurred_at, key, actor_id, data or _EMPTY))
-    return {pk: derive_state(f) for pk, f in gathered.items()}
+        for pk, lead_id, kind, occurred_at, key, actor_id, data in rows:
+            if kind == VOIDED:
+                target = voided_event_id(data)
+                if target is not None:
+                    voided.add(target)
+                continue
+            gathered[lead_id].append((pk, EventFact(kind, occurred_at, key, actor_id, data or _EMPTY)))
+    return {pk: derive_state(f for e, f in got if e not in voided) for pk, got in gathered.items()}
 
 
 def _save_states(

@@ -11,21 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated, Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import AwareDatetime, BaseModel, StringConstraints, ValidationError, field_validator
 
+from leadpact.connectors.bounds import amount_problem, event_problems, instant_problem, lead_problems
 from leadpact.connectors.records import KIND_MAX_LENGTH, EventRecord, LeadFields, LeadRecord
 from leadpact.leads._duplicates import duplicate_problem, leads_mark_duplicate
 from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._http import problem_response, pydantic_errors, request_token, require_write
 from leadpact.leads._kinds import events_refuse_unknown_kinds
-from leadpact.leads._store import PeopleIndex, store_batch
+from leadpact.leads._store import BatchOutcome, PeopleIndex, store_batch, store_retrying
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent, LeadState
 from leadpact.leads.selectors import lead_by_source, lead_detail, leads_handoff_status, leads_list
 from leadpact.organization.models import Organization
@@ -35,8 +36,6 @@ __all__ = ["router"]
 router = Router(tags=["leads"])
 
 MAX_BATCH = 1000
-_EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-_LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 
 Kind = Annotated[
     str,
@@ -59,16 +58,19 @@ def _text(limit: int, description: str | None = None) -> Any:
     return Field("", max_length=limit, pattern=_NO_NUL, description=description)
 
 
-def _in_range(value: dt.datetime | None, name: str) -> dt.datetime | None:
+def _in_range(value: dt.datetime | None) -> dt.datetime | None:
+    """The instant in UTC, if it is within the bounds every input has (``connectors.bounds``)."""
     if value is None:
         return None
-    try:
-        utc = value.astimezone(dt.UTC)
-    except (OverflowError, ValueError):
-        raise ValueError(f"{name} is out of range") from None
-    if not _EARLIEST <= utc < _LATEST:
-        raise ValueError(f"{name} must be between 1900 and 2200")
-    return utc
+    problem = instant_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value.astimezone(dt.UTC)
+
+
+def _bounds_errors(problems: list[tuple[str, str]], index: int | None) -> list[dict[str, Any]]:
+    """The bounds' problems of an item's record as the API's errors (the lead's channel is lead_source)."""
+    return [{"index": index, "field": field, "reason": reason} for field, reason in problems]
 
 
 # The items that come in are plain pydantic models, not ninja's Schema: Schema wraps every input in a
@@ -110,7 +112,7 @@ class LeadIn(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _range(cls, value: dt.datetime | None) -> dt.datetime | None:
-        return _in_range(value, "created_at")
+        return _in_range(value)
 
     def record(self) -> LeadRecord:
         fields = LeadFields(
@@ -160,7 +162,7 @@ class EventIn(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _range(cls, value: dt.datetime) -> dt.datetime:
-        out = _in_range(value, "occurred_at")
+        out = _in_range(value)
         assert out is not None
         return out
 
@@ -173,8 +175,9 @@ class EventIn(BaseModel):
             number = Decimal(value.strip())
         except InvalidOperation:
             raise ValueError(f"{value!r} is not a decimal number") from None
-        if not number.is_finite() or abs(number) >= Decimal("1e15"):
-            raise ValueError(f"{value!r} is not a usable amount")
+        problem = amount_problem(number)
+        if problem is not None:
+            raise ValueError(problem)
         return value.strip()
 
     def record(self) -> EventRecord:
@@ -413,6 +416,21 @@ def _apply_duplicates(organization: Organization, items: list[LeadIn], lead_ids:
             leads_mark_duplicate(organization=organization, lead_ids=[pk], original_id=item.duplicate_of)
 
 
+def _store_leads(organization: Organization, items: list[LeadIn], people: PeopleIndex) -> BatchOutcome:
+    """Store the leads and their duplicate marks (one savepoint, run again by ``store_retrying`` when a
+    concurrent request created the same lead first)."""
+    outcome = store_batch(
+        organization=organization,
+        leads=[item.record() for item in items],
+        events=[],
+        now=timezone.now(),
+        people=people,
+        checker=HandoffChecker(organization),
+    )
+    _apply_duplicates(organization, items, outcome.lead_ids)
+    return outcome
+
+
 def _store_events(
     organization: Organization, items: list[tuple[int, EventIn]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -420,16 +438,28 @@ def _store_events(
 
     An event of a kind the organisation's agreements do not declare is refused (field ``kind``).
     """
+    bounded: list[tuple[int, EventIn]] = []
+    bound_errors: list[dict[str, Any]] = []
+    for index, item in items:
+        problems = event_problems(item.record())
+        if problems:
+            bound_errors.extend(_bounds_errors(problems, index))
+        else:
+            bounded.append((index, item))
+    items = bounded
     all_records = [item.record() for _, item in items]
     kept, refusals = events_refuse_unknown_kinds(organization, all_records)
-    kind_errors = [{"index": items[r.index][0], "field": "kind", "reason": r.reason} for r in refusals]
+    kind_errors = bound_errors + [
+        {"index": items[r.index][0], "field": "kind", "reason": r.reason} for r in refusals
+    ]
     items = [items[i] for i in kept]
     if not items:
         return [], kind_errors
     records = [all_records[i] for i in kept]
     client_keys = [item.key() for _, item in items]
-    with transaction.atomic():
-        outcome = store_batch(
+    outcome = store_retrying(
+        partial(
+            store_batch,
             organization=organization,
             leads=[],
             events=records,
@@ -439,6 +469,7 @@ def _store_events(
             unknown_leads="refuse",
             keys=client_keys,
         )
+    )
     errors = kind_errors + [
         {"index": items[p.index][0], "field": p.field, "reason": p.reason + "; create the lead first"}
         for p in outcome.problems
@@ -474,22 +505,16 @@ def _batch_answer(results: list[dict[str, Any]], errors: list[dict[str, Any]], t
 def lead_upsert(request: HttpRequest, payload: LeadIn) -> Any:
     """Upsert by ``(source, external_id)``: repeating the same request gives the same lead, unchanged."""
     token = require_write(request)
-    errors = _owner_errors(payload, PeopleIndex(token.organization), None)
+    errors = _bounds_errors(lead_problems(payload.record()), None)
+    errors += _owner_errors(payload, PeopleIndex(token.organization), None)
     errors += _duplicate_errors(token.organization, payload, None)
     if errors:
         return problem_response(
             status=422, problem="invalid-input", detail=errors[0]["reason"], errors=errors
         )
-    with transaction.atomic():
-        outcome = store_batch(
-            organization=token.organization,
-            leads=[payload.record()],
-            events=[],
-            now=timezone.now(),
-            people=PeopleIndex(token.organization),
-            checker=HandoffChecker(token.organization),
-        )
-        _apply_duplicates(token.organization, [payload], outcome.lead_ids)
+    outcome = store_retrying(
+        partial(_store_leads, token.organization, [payload], PeopleIndex(token.organization))
+    )
     lead = Lead.objects.select_related("marketing_owner", "sales_owner", "organization").get(
         pk=outcome.lead_ids[0]
     )
@@ -512,23 +537,19 @@ def leads_upsert_batch(request: HttpRequest, payload: LeadBatchIn) -> Any:
         except ValidationError as exc:
             errors.extend(pydantic_errors([dict(e) for e in exc.errors()], index=index))
             continue
-        owner_errors = _owner_errors(item, people, index) + _duplicate_errors(token.organization, item, index)
+        owner_errors = _bounds_errors(lead_problems(item.record()), index)
+        owner_errors += _owner_errors(item, people, index) + _duplicate_errors(
+            token.organization, item, index
+        )
         if owner_errors:
             errors.extend(owner_errors)
             continue
         valid.append((index, item))
     results: list[dict[str, Any]] = []
     if valid:
-        with transaction.atomic():
-            outcome = store_batch(
-                organization=token.organization,
-                leads=[item.record() for _, item in valid],
-                events=[],
-                now=timezone.now(),
-                people=people,
-                checker=HandoffChecker(token.organization),
-            )
-            _apply_duplicates(token.organization, [item for _, item in valid], outcome.lead_ids)
+        outcome = store_retrying(
+            partial(_store_leads, token.organization, [item for _, item in valid], people)
+        )
         results = [
             {"index": valid[i][0], "id": pk, "created": created}
             for i, (pk, created) in enumerate(zip(outcome.lead_ids, outcome.leads_created, strict=True))

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from leadpact.leads.models import WebhookIntegration
 from leadpact.leads.webhooks import (
+    webhook_delivery_failed,
     webhook_delivery_process,
     webhook_delivery_store,
     webhook_reject,
@@ -28,7 +29,8 @@ def receive(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
     """Verify on the raw bytes; 401 (logged, never processed) if it fails; else store, then process.
 
     The delivery is committed before it is processed; if processing fails the delivery stays pending for
-    ``leadpact webhooks process`` and the sender still gets a 2xx, so it does not retry forever.
+    ``leadpact webhooks process`` and the sender still gets a 2xx, so it does not retry forever. A body
+    delivered before is answered ``duplicate`` and not applied again.
     """
     now = timezone.now()
     body = request.body
@@ -59,10 +61,13 @@ def receive(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
             integration=integration, path=request.path, reason=verdict.reason, remote_addr=remote, now=now
         )
         return JsonResponse({"detail": f"not verified: {verdict.reason}"}, status=401)
-    delivery = webhook_delivery_store(integration=integration, headers=headers, body=body, now=now)
+    delivery, new = webhook_delivery_store(integration=integration, headers=headers, body=body, now=now)
+    if not new:  # the same body again: acknowledged, not applied twice
+        return JsonResponse({"delivery": delivery.pk, "status": "duplicate", "events_stored": 0})
     try:
         done = webhook_delivery_process(delivery, now=now)
-    except Exception:
+    except Exception as error:
         logger.exception("webhook delivery %s not processed; it stays pending", delivery.pk)
+        webhook_delivery_failed(delivery, error, now=now)
         return JsonResponse({"delivery": delivery.pk, "status": "pending"}, status=202)
     return JsonResponse({"delivery": done.pk, "status": done.status, "events_stored": done.events_stored})

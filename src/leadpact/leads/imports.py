@@ -1,9 +1,12 @@
 """Import a CRM export file: whole batches or nothing, resumable, every refused row reported.
 
 Rows are stored in batches (default 10,000 rows), each in one transaction together with the job's
-counters and its ``last_committed_row``; a killed process leaves the job ``running`` with every batch
-before the kill whole and nothing of the batch it was writing. ``lead_import(..., resume=True)`` on the
-same file (same fingerprint) continues after the last committed row. A completed file imported again adds
+counters and its ``last_committed_row``; a killed process leaves every batch before the kill whole and
+nothing of the batch it was writing. Its job still says ``running``, but the job knows its process and
+machine and beats with every batch, so it reads as ``interrupted`` (:func:`import_job_status`) as soon as
+the process is gone. ``lead_import(..., resume=True)`` on the same file (same fingerprint) continues
+after the last committed row. Two imports that store the same new leads at once (PostgreSQL) meet on
+their source ids: the later batch is stored again, finding them. A completed file imported again adds
 nothing: the job is reported as already done (and, even when forced, events dedupe by idempotency key and
 leads by their source id).
 
@@ -15,15 +18,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
 import os
 import queue
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from leadpact.connectors.files import (
@@ -40,11 +46,21 @@ from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._prepare import EventItem, LeadItem
 from leadpact.leads._reader import ChildReader, Encoded, encode
 from leadpact.leads._sql import datetime_adapter, tuned_for_bulk
-from leadpact.leads._store import PeopleIndex, store_items
+from leadpact.leads._store import PeopleIndex, store_items, store_retrying
 from leadpact.leads.models import ImportJob, ImportProblem
 from leadpact.organization.models import Organization
 
-__all__ = ["PRESET_FAMILIES", "ImportOutcome", "import_job_report_csv", "lead_import"]
+__all__ = [
+    "PRESET_FAMILIES",
+    "STALE_AFTER",
+    "ImportOutcome",
+    "import_job_alive",
+    "import_job_report_csv",
+    "import_job_status",
+    "lead_import",
+]
+
+log = logging.getLogger(__name__)
 
 #: Preset names that stand for a family of exports; the member is detected from the header.
 PRESET_FAMILIES = ("salesforce", "pipedrive")
@@ -138,6 +154,42 @@ def _read_ahead(
         thread.join(timeout=5)
 
 
+#: A running job that has not committed a batch (nor started) for this long is taken as interrupted,
+#: whichever machine ran it; on the same machine a job whose process is gone is interrupted at once.
+STALE_AFTER = dt.timedelta(minutes=15)
+_HOST = socket.gethostname()[:255]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def import_job_alive(job: ImportJob, *, now: dt.datetime | None = None) -> bool:
+    """Whether a ``running`` job is still being run: its process lives (on this machine) and it gave a sign
+    of life within :data:`STALE_AFTER`. A killed import (``kill -9``, a crash) is not."""
+    if job.status != ImportJob.Status.RUNNING or job.pid is None:  # no process claims it
+        return False
+    moment = timezone.now() if now is None else now
+    seen = job.heartbeat_at or job.started_at
+    if moment - seen > STALE_AFTER:
+        return False
+    return not (job.host == _HOST and job.pid is not None and not _process_alive(job.pid))
+
+
+def import_job_status(job: ImportJob, *, now: dt.datetime | None = None) -> str:
+    """The job's status as people should read it: a ``running`` job that is not (:func:`import_job_alive`)
+    is ``interrupted`` — resumable with ``leadpact import FILE --resume``."""
+    if job.status == ImportJob.Status.RUNNING and not import_job_alive(job, now=now):
+        return ImportJob.Status.INTERRUPTED
+    return str(job.status)
+
+
 def _find_job(organization: Organization, fingerprint: str) -> ImportJob | None:
     return (
         ImportJob.objects.filter(organization=organization, fingerprint=fingerprint).order_by("-id").first()
@@ -170,6 +222,19 @@ def lead_import(
     job: ImportJob | None = None
     if previous is not None and previous.status == ImportJob.Status.COMPLETED:
         return ImportOutcome(previous, "already_imported")
+    if previous is not None and previous.status == ImportJob.Status.RUNNING:
+        if import_job_alive(previous):
+            raise ApplicationError(
+                "import.running",
+                f"import {previous.pk} of {previous.file_name} is running (process {previous.pid} on "
+                f"{previous.host or 'another machine'}, row {previous.last_committed_row} so far); "
+                "wait for it to finish",
+                extra={"job": previous.pk},
+            )
+        ImportJob.objects.filter(pk=previous.pk, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.INTERRUPTED
+        )
+        previous.status = ImportJob.Status.INTERRUPTED
     if previous is not None:
         if not resume:
             raise ApplicationError(
@@ -195,6 +260,7 @@ def lead_import(
         result.close()
         raise UnreadableFile(f"the file is not a {family} export (its header looks like {result.preset})")
     with result:
+        started = clock()
         if job is None:
             job = ImportJob.objects.create(
                 organization=organization,
@@ -202,12 +268,18 @@ def lead_import(
                 fingerprint=fingerprint,
                 preset=result.preset or "",
                 mapping=result.mapping.to_dict(),
-                started_at=clock(),
+                started_at=started,
+                heartbeat_at=started,
+                host=_HOST,
+                pid=os.getpid(),
             )
             kind: Literal["imported", "resumed"] = "imported"
         else:
-            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, error="")
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.RUNNING, error="", heartbeat_at=started, host=_HOST, pid=os.getpid()
+            )
             job.status = ImportJob.Status.RUNNING
+            job.heartbeat_at, job.host, job.pid = started, _HOST, os.getpid()
             kind = "resumed"
         try:
             in_child = reader == "process" or (reader == "auto" and path.stat().st_size >= CHILD_READER_BYTES)
@@ -243,6 +315,13 @@ def lead_import(
     return ImportOutcome(job, kind)
 
 
+_COUNTERS = ["rows_read", "rows_imported", "problems_count", "last_committed_row", "heartbeat_at"]
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+
+
 def _run(
     job: ImportJob,
     result: ImportResult,
@@ -257,7 +336,8 @@ def _run(
     checker = HandoffChecker(organization)
     owner_columns = _owner_columns(result)
     skip_to = job.last_committed_row
-    rows: list[tuple[int, LeadItem]] = []
+    rows: list[tuple[int, LeadItem, tuple[EventItem, ...]]] = []
+    counted = [0, 0]  # the job's rows imported and problems before the batch being stored
     events: list[EventItem] = []
     states: dict[tuple[str, str], tuple[Any, ...]] = {}  # of leads on one row of the batch
     repeated: set[tuple[str, str]] = set()
@@ -267,35 +347,78 @@ def _run(
 
     rows_seen = job.rows_read if skip_to else 0
 
+    def commit(found: list[RowProblem], imported: int, now: dt.datetime) -> None:
+        """The batch's problems and the job's counters, in the batch's transaction."""
+        ImportProblem.objects.bulk_create(
+            [ImportProblem(job=job, row=p.row, column=p.column or "", reason=p.reason) for p in found],
+            batch_size=500,
+        )
+        job.rows_read = rows_seen
+        job.rows_imported = counted[0] + imported
+        job.problems_count = counted[1] + len(found)
+        job.last_committed_row = last_row
+        job.heartbeat_at = now
+        job.save(
+            update_fields=[
+                "rows_read",
+                "rows_imported",
+                "problems_count",
+                "last_committed_row",
+                "heartbeat_at",
+            ]
+        )
+
+    def store(
+        batch: list[tuple[int, LeadItem, tuple[EventItem, ...]]],
+        these: list[EventItem],
+        ready: dict[tuple[str, str], tuple[Any, ...]],
+        now: dt.datetime,
+    ) -> list[RowProblem]:
+        outcome = store_items(
+            organization=organization,
+            leads=[lead for _, lead, _ in batch],
+            events=these,
+            now=now,
+            people=people,
+            checker=checker,
+            states=ready,
+            want_ids=False,
+        )
+        return [
+            RowProblem(batch[p.index][0], owner_columns.get(p.field, p.field), p.reason)
+            for p in outcome.problems
+            if p.what == "lead"
+        ]
+
     def flush() -> None:
         nonlocal rows, events, problems, problem_rows, states, repeated
         if not rows and not problems:
             return
         now = clock()
-        with transaction.atomic():
-            outcome = store_items(
-                organization=organization,
-                leads=[lead for _, lead in rows],
-                events=events,
-                now=now,
-                people=people,
-                checker=checker,
-                states=states,
-                want_ids=False,
-            )
+        counted[:] = [job.rows_imported, job.problems_count]
+
+        def whole() -> None:
+            commit(problems + store(rows, events, states, now), len(rows), now)
+
+        try:
+            store_retrying(whole)  # another import of the same leads at once: again, finding them
+        except DatabaseError as error:
+            # a value the database refuses though the bounds took it: each row on its own, the refused
+            # ones reported, the rest kept
+            log.warning("import %s: batch refused (%s); storing its rows one by one", job.pk, error)
             found = list(problems)
-            for p in outcome.problems:
-                if p.what == "lead":
-                    found.append(RowProblem(rows[p.index][0], owner_columns.get(p.field, p.field), p.reason))
-            ImportProblem.objects.bulk_create(
-                [ImportProblem(job=job, row=p.row, column=p.column or "", reason=p.reason) for p in found],
-                batch_size=500,
-            )
-            job.rows_read = rows_seen
-            job.rows_imported += len(rows)
-            job.problems_count += len(found)
-            job.last_committed_row = last_row
-            job.save(update_fields=["rows_read", "rows_imported", "problems_count", "last_committed_row"])
+            imported = 0
+            for row in rows:
+                key = (row[1][0], row[1][1])
+                ready = {key: states[key]} if key in states else {}
+                try:
+                    found += store_retrying(partial(store, [row], list(row[2]), ready, now))
+                    imported += 1
+                except DatabaseError as refused:
+                    found.append(
+                        RowProblem(row[0], None, f"the database refused the row: {_first_line(refused)}")
+                    )
+            store_retrying(lambda: commit(found, imported, now))
         rows, events, problems, problem_rows, states, repeated = [], [], [], set(), {}, set()
         if on_batch is not None:
             on_batch(job)
@@ -317,7 +440,7 @@ def _run(
             rows_seen += 1
         last_row = number
         if lead is not None:
-            rows.append((number, lead))
+            rows.append((number, lead, rest))
             events.extend(rest)
             lk = (lead[0], lead[1])
             if lk in states or lk in repeated:  # on two rows: the store derives its state from both

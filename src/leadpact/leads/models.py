@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 from django.db import models
 from django.db.models.functions import Lower
 
+from leadpact.connectors.bounds import EVENT_TEXT, EXTERNAL_ID_LENGTH, LEAD_TEXT, SOURCE_LENGTH
 from leadpact.leads._prepare import key_digest
 
 __all__ = [
@@ -56,6 +57,7 @@ class EventKind(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
     FIELD_CHANGED = "field_changed", "Field changed"
     RESUMED = "resumed", "Resumed (ends a pause)"
+    VOIDED = "voided", "Voided (a correction: names the event it voids)"
 
 
 class Lead(models.Model):
@@ -65,18 +67,18 @@ class Lead(models.Model):
     organization = models.ForeignKey(
         "organization.Organization", on_delete=models.PROTECT, related_name="leads", db_index=False
     )
-    name = models.CharField(max_length=300, blank=True)
-    email = models.CharField(max_length=320, blank=True)
-    phone = models.CharField(max_length=64, blank=True)
-    company = models.CharField(max_length=300, blank=True)
-    country = models.CharField(max_length=64, blank=True)
-    source = models.CharField(max_length=200, blank=True)
-    campaign = models.CharField(max_length=300, blank=True)
+    name = models.CharField(max_length=LEAD_TEXT["name"], blank=True)
+    email = models.CharField(max_length=LEAD_TEXT["email"], blank=True)
+    phone = models.CharField(max_length=LEAD_TEXT["phone"], blank=True)
+    company = models.CharField(max_length=LEAD_TEXT["company"], blank=True)
+    country = models.CharField(max_length=LEAD_TEXT["country"], blank=True)
+    source = models.CharField(max_length=LEAD_TEXT["source"], blank=True)
+    campaign = models.CharField(max_length=LEAD_TEXT["campaign"], blank=True)
     score = models.IntegerField(null=True, blank=True)
-    job_title = models.CharField(max_length=300, blank=True)
-    industry = models.CharField(max_length=200, blank=True)
-    company_size = models.CharField(max_length=64, blank=True)
-    trigger = models.CharField(max_length=300, blank=True)
+    job_title = models.CharField(max_length=LEAD_TEXT["job_title"], blank=True)
+    industry = models.CharField(max_length=LEAD_TEXT["industry"], blank=True)
+    company_size = models.CharField(max_length=LEAD_TEXT["company_size"], blank=True)
+    trigger = models.CharField(max_length=LEAD_TEXT["trigger"], blank=True)
     consent = models.BooleanField(null=True, blank=True)
     recent_touches = models.IntegerField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
@@ -137,8 +139,8 @@ class LeadSource(models.Model):
         "organization.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="sources")
-    source = models.CharField(max_length=64)
-    external_id = models.CharField(max_length=255)
+    source = models.CharField(max_length=SOURCE_LENGTH)
+    external_id = models.CharField(max_length=EXTERNAL_ID_LENGTH)
 
     class Meta:
         ordering = ("source", "external_id")
@@ -187,8 +189,8 @@ class LeadEvent(models.Model):
         related_name="+",
         db_index=False,
     )
-    actor_label = models.CharField(max_length=200, blank=True)
-    source = models.CharField(max_length=64)
+    actor_label = models.CharField(max_length=EVENT_TEXT["actor"], blank=True)
+    source = models.CharField(max_length=SOURCE_LENGTH)
     idempotency_key = models.CharField(max_length=64)
     # 128 bits of the key's sha256: a third of the key's size in the unique index, which every one of a
     # million inserts pays for; set by the store and by save(), empty on rows made some other way
@@ -369,6 +371,12 @@ class ImportJob(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # who runs it, and when it last said so: a "running" job whose process is gone was interrupted
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="last sign of life of a running import"
+    )
+    host = models.CharField(max_length=255, blank=True, help_text="the machine the import runs on")
+    pid = models.PositiveIntegerField(null=True, blank=True, help_text="the importing process")
 
     class Meta:
         ordering = ("-started_at", "-id")
@@ -405,11 +413,18 @@ class WebhookIntegration(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     slug = models.SlugField(max_length=64, unique=True, help_text="the last part of the webhook URL")
     name = models.CharField(max_length=200)
-    secret = models.CharField(
-        max_length=500, blank=True, help_text="HubSpot client secret, Mautic or generic signing secret"
+    # never in clear (leads._secrets): a signing secret sealed with a key derived from SECRET_KEY, a
+    # password as its SHA-256
+    secret_sealed = models.CharField(
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text="HubSpot client secret, Mautic or generic signing secret, encrypted with SECRET_KEY",
     )
     username = models.CharField(max_length=200, blank=True, help_text="Pipedrive basic auth user")
-    password = models.CharField(max_length=200, blank=True, help_text="Pipedrive basic auth password")
+    password_hash = models.CharField(
+        max_length=200, blank=True, editable=False, help_text="SHA-256 of the Pipedrive basic auth password"
+    )
     public_url = models.URLField(
         blank=True, help_text="the URL as the sender calls it (HubSpot signs it); default: as received"
     )
@@ -439,10 +454,23 @@ class WebhookDelivery(models.Model):
     error = models.TextField(blank=True)
     events_stored = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the body: the same body again (a replay of a scheme without a timestamp) is not applied
+    # twice; empty on deliveries stored before it was kept
+    body_digest = models.BinaryField(max_length=32, null=True, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="times processing failed unexpectedly; failed for good after 5"
+    )
 
     class Meta:
         ordering = ("received_at", "id")
         indexes = (models.Index(fields=["status", "received_at"], name="webhook_delivery_status"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=["integration", "body_digest"],
+                name="webhook_delivery_body_once",
+                condition=models.Q(body_digest__isnull=False),
+            ),
+        )
 
     def __str__(self) -> str:
         return f"delivery {self.pk} to {self.integration} ({self.status})"
@@ -455,12 +483,16 @@ class WebhookRejection(models.Model):
         WebhookIntegration, null=True, blank=True, on_delete=models.CASCADE, related_name="rejections"
     )
     path = models.CharField(max_length=500)
-    received_at = models.DateTimeField()
+    received_at = models.DateTimeField(help_text="the last refusal this row counts")
     reason = models.CharField(max_length=500)
     remote_addr = models.CharField(max_length=64, blank=True)
+    count = models.PositiveIntegerField(
+        default=1, help_text="refusals this row stands for (past the cap, later ones are counted here)"
+    )
 
     class Meta:
         ordering = ("-received_at", "-id")
+        indexes = (models.Index(fields=["received_at"], name="webhook_rejection_received"),)
 
     def __str__(self) -> str:
         return f"rejected {self.path}: {self.reason}"

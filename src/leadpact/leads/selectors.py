@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from leadpact.connectors.records import VOIDED, voided_event_id
 from leadpact.errors import ApplicationError
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent, LeadSource, LeadState
 from leadpact.organization.models import Organization
 
 __all__ = [
     "LeadDetail",
+    "events_voided",
     "lead_by_source",
     "lead_detail",
     "lead_handoff_status",
@@ -93,13 +95,22 @@ def lead_detail(*, organization: Organization, lead_id: int) -> LeadDetail | Non
     )
 
 
+def events_voided(lead_ids: list[int]) -> set[int]:
+    """The ids of these leads' events that a ``voided`` event voids."""
+    rows = LeadEvent.objects.filter(lead_id__in=lead_ids, kind=VOIDED).values_list("data", flat=True)
+    return {target for data in rows for target in [voided_event_id(data)] if target is not None}
+
+
 def leads_handoff_status(lead_ids: list[int]) -> dict[int, str]:
-    """:func:`lead_handoff_status` for many leads in two queries."""
+    """:func:`lead_handoff_status` for many leads in three queries."""
     last: dict[int, tuple[dt.datetime, str, int]] = {}
     rows = LeadEvent.objects.filter(lead_id__in=lead_ids, kind=LeadEvent.Kind.HANDED_OVER).values_list(
         "lead_id", "occurred_at", "idempotency_key", "pk"
     )
+    voided = events_voided(lead_ids)
     for lead_id, occurred_at, key, pk in rows:  # all of one kind: order by (time, key) as derivation does
+        if pk in voided:
+            continue
         if lead_id not in last or (occurred_at, key) > last[lead_id][:2]:
             last[lead_id] = (occurred_at, key, pk)
     met: dict[int, list[bool]] = {}
@@ -118,7 +129,10 @@ def leads_handoff_status(lead_ids: list[int]) -> dict[int, str]:
 
 def lead_handoff_status(detail: LeadDetail) -> str:
     """How the lead's last handoff fared against the agreement in force then."""
-    handoffs = [e for e in detail.events if e.kind == LeadEvent.Kind.HANDED_OVER]
+    voided = {
+        t for e in detail.events if e.kind == VOIDED for t in [voided_event_id(e.data)] if t is not None
+    }
+    handoffs = [e for e in detail.events if e.kind == LeadEvent.Kind.HANDED_OVER and e.pk not in voided]
     if not handoffs:
         return "not handed over"
     last = handoffs[-1]

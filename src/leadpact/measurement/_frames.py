@@ -29,10 +29,11 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from leadpact.connectors.bounds import EARLIEST, LATEST
 from leadpact.core._metrics_frames import NOT_CHECKED
 from leadpact.core.metrics import EventFrame, EventKind, LeadFrame
 from leadpact.leads._state import KIND_ORDER as EVENT_ORDER
-from leadpact.measurement._snapshot import snapshot_open
+from leadpact.measurement._snapshot import amount_cents_sql, snapshot_open, voided_target_sql
 
 __all__ = ["KIND_CODES", "LoadedFrames", "frames_load", "kind_codes"]
 
@@ -92,6 +93,9 @@ class LoadedFrames:
     leads: LeadFrame
     checked_lead: IntArray  # the leads whose handoff was checked by a definition version …
     checked_version: IntArray  # … and that version's id
+    # events measured without a value they carry (an amount no number, an instant out of range):
+    # how many, and the first ten as (event id, why) — see Snapshot.unusable
+    unusable: tuple[int, list[tuple[int, str]]] = (0, [])
 
     @property
     def definition_versions(self) -> dict[int, int]:
@@ -269,6 +273,24 @@ def _member(values: IntArray, ids: IntArray) -> npt.NDArray[np.bool_]:
     return found
 
 
+def _bounds_db() -> list[Any]:
+    """The instants every input must lie between (``connectors.bounds``), as the database takes them."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return [adapt(EARLIEST), adapt(LATEST)]
+
+
+def _voided_db(organization_id: int) -> IntArray:
+    """The ids (sorted, unique) of the organisation's voided events, straight from the database."""
+    return np.unique(
+        _fetch(
+            f"SELECT {voided_target_sql('v.data')} FROM leads_leadevent v"  # noqa: S608 - constants only
+            " WHERE v.organization_id = %s AND v.kind = 'voided'",
+            [organization_id],
+            1,
+        )[:, 0]
+    )
+
+
 def _micros(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // dt.timedelta(microseconds=1)
 
@@ -292,13 +314,7 @@ def events_from_database(
         if pg
         else "CASE WHEN json_type(e.data, '$.human') = 'true' THEN 1 ELSE 0 END"
     )
-    amount = _json("e.data", "amount")
-    cents = (
-        f"ROUND(CAST({amount} AS NUMERIC) * 100)"
-        if pg
-        else f"CAST(ROUND(CAST({amount} AS REAL) * 100) AS INTEGER)"
-    )
-    cents = f"CAST({cents} AS BIGINT)" if pg else cents
+    cents = amount_cents_sql("e.data")  # -1 for an amount that is no usable number: counted as none
     reason = _json("e.data", "reason_code")
     reason_sql = _case(
         reason,
@@ -313,16 +329,20 @@ def events_from_database(
         f" + 128 * (CASE WHEN e.kind IN ('rejected', 'lost', 'feedback', 'won')"
         f" THEN {reason_sql} ELSE -1 END + 1)"
         f" + {1 << 18} * (CASE WHEN e.kind IN ('opportunity', 'won', 'lost')"
-        f" THEN MAX(COALESCE({cents}, 0), 0) ELSE 0 END)"
+        f" THEN MAX({cents}, 0) ELSE 0 END)"
     )
     if pg:
         packed = packed.replace("MAX(", "GREATEST(")
     event_rows = _fetch(
         f"SELECT e.lead_id, {_us('e.occurred_at')}, {packed}"  # noqa: S608 - constants and slugs only; values are bound
         " FROM leads_leadevent e WHERE e.organization_id = %s AND e.occurred_at <= %s"
+        # instants outside the bounds, voided events and the voids: left out, as the snapshot does
+        " AND e.occurred_at >= %s AND e.occurred_at < %s AND e.kind <> 'voided'"
+        " AND NOT EXISTS (SELECT 1 FROM leads_leadevent v WHERE v.lead_id = e.lead_id AND v.kind = 'voided'"
+        f" AND {voided_target_sql('v.data')} = e.id)"
         f" AND e.lead_id IN ({chosen})"
         " ORDER BY e.lead_id, e.occurred_at, e.id",
-        [organization_id, now_db, *chosen_params],
+        [organization_id, now_db, *_bounds_db(), *chosen_params],
         3,
     )
     at = event_rows[:, 1]
@@ -385,9 +405,11 @@ def frames_load(
         if not _SLUG.fullmatch(name):
             raise ValueError(f"frames: event kind {name!r} is not a slug")
     chosen = (
-        "SELECT DISTINCT lead_id FROM leads_leadevent WHERE organization_id = %s"  # noqa: S608 - slugs only
+        "SELECT DISTINCT lead_id FROM leads_leadevent c WHERE organization_id = %s"  # noqa: S608 - slugs only
         f" AND kind IN ({', '.join(repr(k) for k in kinds)})"
         " AND occurred_at >= %s AND occurred_at < %s AND occurred_at <= %s"
+        " AND NOT EXISTS (SELECT 1 FROM leads_leadevent v WHERE v.lead_id = c.lead_id AND v.kind = 'voided'"
+        f" AND {voided_target_sql('v.data')} = c.id)"
     )
     adapt = connection.ops.adapt_datetimefield_value
     chosen_params = [organization_id, adapt(since), adapt(until), adapt(now)]
@@ -421,7 +443,8 @@ def frames_load(
         )
 
     keys = [k for k in dict.fromkeys(definition_keys) if k]
-    checks = _checks_load(lead_id, version_id=version_id, field_names=field_names, keys=keys)
+    voided = snapshot.voided() if snapshot is not None else _voided_db(organization_id)
+    checks = _checks_load(lead_id, version_id=version_id, field_names=field_names, keys=keys, voided=voided)
 
     # duplicates: the earlier lead each one duplicates (Lead.duplicate_of), -1 for none; read through
     # the partial index of marked leads, not lead by lead
@@ -458,7 +481,11 @@ def frames_load(
         definitions=checks.definitions,
     )
     return LoadedFrames(
-        events=events, leads=leads, checked_lead=checks.checked_lead, checked_version=checks.checked_version
+        events=events,
+        leads=leads,
+        checked_lead=checks.checked_lead,
+        checked_version=checks.checked_version,
+        unusable=snapshot.unusable() if snapshot is not None else (0, []),
     )
 
 
@@ -480,7 +507,12 @@ _FOLD_KEYS = 14
 
 
 def _checks_load(
-    lead_id: IntArray, *, version_id: int, field_names: Sequence[str], keys: list[str]
+    lead_id: IntArray,
+    *,
+    version_id: int,
+    field_names: Sequence[str],
+    keys: list[str],
+    voided: IntArray | None = None,
 ) -> _Checks:
     """Per lead, the check of its latest handoff (this version's check first when there are several):
     met, the contract fields present, each definition's result and the definition version.
@@ -531,6 +563,8 @@ def _checks_load(
         ordered=False,
     )
     keep = _member(rows[:, 0], lead_id)
+    if voided is not None and voided.shape[0]:  # the check of a voided handoff does not count
+        keep &= ~np.isin(rows[:, 1] >> 1, voided)
     if not keep.all():
         rows = rows[keep]
     if rows.shape[0] == 0:

@@ -58,16 +58,22 @@ import numpy.typing as npt
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from leadpact.connectors.bounds import AMOUNT_LIMIT, EARLIEST, LATEST
 from leadpact.core.metrics import EventFrame
 from leadpact.leads._state import KIND_ORDER
 
 __all__ = [
+    "OUT_OF_RANGE_AT",
     "REWRITE_AT",
+    "UNUSABLE_CENTS",
+    "VOIDED",
     "EventColumns",
     "Snapshot",
+    "amount_cents_sql",
     "snapshot_build",
     "snapshot_directory",
     "snapshot_open",
+    "voided_target_sql",
 ]
 
 log = logging.getLogger(__name__)
@@ -99,6 +105,16 @@ _COLUMNS: dict[str, str] = {
     "reason": "<i4",
     "event_id": "<i8",
 }
+#: ``cents`` of an amount that is there but no usable number (out of bounds, not a number — stored before
+#: the bounds of ``connectors.bounds``, or by hand): measured as 0 and reported (``Snapshot.unusable``).
+UNUSABLE_CENTS = -1
+#: The correction event: its ``cents`` column holds the id of the event it voids; both are left out.
+VOIDED = "voided"
+#: ``at`` of an instant outside the bounds (1970 up to 2100, ``connectors.bounds``) or not an instant at all:
+#: left out of every frame and reported.
+OUT_OF_RANGE_AT = -(2**62)
+_LOW_US = (EARLIEST - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+_HIGH_US = (LATEST - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 #: Databases whose ids may commit out of order, so each use counts the events up to ``upto_id``.
 COUNT_CHECK = frozenset({"postgresql"})
 _GRACE = dt.timedelta(minutes=10)  # an older snapshot may still be open in another process this long
@@ -251,14 +267,56 @@ def merge(base: EventColumns, delta: EventColumns) -> EventColumns:
 # ---- reading events with SQL (the whole table once, then by id) ---------------------------------------
 
 
+def amount_cents_sql(data: str = "e.data") -> str:
+    """SQL for an event's ``amount`` in whole cents (negative amounts as 0), 0 when there is none, and
+    :data:`UNUSABLE_CENTS` when it is there but no number within ``connectors.bounds`` — whatever was
+    stored, the expression never fails (no cast of text that is not a number, no overflow)."""
+    limit = int(AMOUNT_LIMIT)
+    if connection.vendor == "postgresql":
+        text = f"({data} ->> 'amount')"
+        kind = f"jsonb_typeof({data} -> 'amount')"
+        number = f"CAST({text} AS NUMERIC)"
+        cents = f"CAST(GREATEST(ROUND({number} * 100), 0) AS BIGINT)"
+        return (
+            f"(CASE WHEN {kind} IS NULL OR {kind} = 'null' THEN 0"
+            f" WHEN {kind} = 'number' THEN (CASE WHEN ABS({number}) < {limit} THEN {cents} ELSE -1 END)"
+            f" WHEN {kind} <> 'string' THEN -1 WHEN {text} = '' THEN 0"
+            rf" WHEN length({text}) <= 40 AND {text} ~ '^-?[0-9]{{1,11}}(\.[0-9]*)?$' THEN {cents}"
+            " ELSE -1 END)"
+        )
+    value = f"json_extract({data}, '$.amount')"
+    kind = f"json_type({data}, '$.amount')"
+    real = f"CAST({value} AS REAL)"
+    cents = f"MAX(CAST(ROUND({real} * 100) AS INTEGER), 0)"
+    return (
+        f"(CASE WHEN {kind} IS NULL OR {kind} = 'null' THEN 0"
+        f" WHEN {kind} IN ('integer', 'real') THEN (CASE WHEN ABS({real}) < {limit} THEN {cents} ELSE -1 END)"
+        f" WHEN {kind} <> 'text' THEN -1 WHEN {value} = '' THEN 0"
+        f" WHEN length({value}) <= 40 AND {value} NOT GLOB '*[^0-9.-]*' AND {value} GLOB '*[0-9]*'"
+        f" AND ABS({real}) < {limit} THEN {cents}"
+        " ELSE -1 END)"
+    )
+
+
+def voided_target_sql(data: str = "e.data") -> str:
+    """SQL for the id a ``voided`` event names (``data.event_id``), 0 when it names none."""
+    if connection.vendor == "postgresql":
+        text = f"({data} ->> 'event_id')"
+        return f"(CASE WHEN {text} ~ '^[0-9]{{1,18}}$' THEN CAST({text} AS BIGINT) ELSE 0 END)"
+    value = f"json_extract({data}, '$.event_id')"
+    return f"(CASE WHEN json_type({data}, '$.event_id') = 'integer' THEN {value} ELSE 0 END)"
+
+
 def _sql_parts() -> dict[str, str]:
     if connection.vendor == "postgresql":
         reason = "(e.data ->> 'reason_code')"
         return {
-            "at": "CAST(EXTRACT(EPOCH FROM e.occurred_at) * 1000000 AS BIGINT)",
+            "at": "CASE WHEN e.occurred_at >= TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+            " AND e.occurred_at < TIMESTAMPTZ '2100-01-01 00:00:00+00'"
+            f" THEN CAST(EXTRACT(EPOCH FROM e.occurred_at) * 1000000 AS BIGINT) ELSE {OUT_OF_RANGE_AT} END",
             "human": "(e.data -> 'human') = 'true'::jsonb",
-            "cents": "CAST(GREATEST(COALESCE(ROUND(CAST((e.data ->> 'amount') AS NUMERIC) * 100), 0), 0)"
-            " AS BIGINT)",
+            "cents": amount_cents_sql(),
+            "target": voided_target_sql(),
             "state": f"CASE WHEN (e.data -> 'reason_code') IS NULL THEN 0 WHEN {reason} IS NULL THEN 2"
             f" WHEN {reason} = '' THEN 0 ELSE 1 END",
             "reason": reason,
@@ -270,8 +328,8 @@ def _sql_parts() -> dict[str, str]:
         # expression, not the bare column, so Django's datetime converter does not parse each row in Python
         "at": "(e.occurred_at || '')",
         "human": "json_type(e.data, '$.human') = 'true'",
-        "cents": "MAX(COALESCE(CAST(ROUND(CAST(json_extract(e.data, '$.amount') AS REAL) * 100) AS INTEGER),"
-        " 0), 0)",
+        "cents": amount_cents_sql(),
+        "target": voided_target_sql(),
         "state": f"CASE WHEN {reason_type} IS NULL THEN 0 WHEN {reason_type} = 'text'"
         f" THEN (CASE WHEN {reason} = '' THEN 0 ELSE 1 END) ELSE 2 END",
         "reason": f"CASE WHEN {reason_type} = 'text' THEN {reason} END",
@@ -289,10 +347,13 @@ def _micros_of(texts: Sequence[Any]) -> IntArray:
         out = np.empty(len(texts), dtype=np.int64)
         epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         for i, value in enumerate(texts):
-            moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=dt.UTC)
-            out[i] = (moment - epoch) // dt.timedelta(microseconds=1)
+            try:
+                moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=dt.UTC)
+                out[i] = (moment - epoch) // dt.timedelta(microseconds=1)
+            except (ValueError, TypeError, OverflowError):  # not an instant at all: left out, reported
+                out[i] = OUT_OF_RANGE_AT
         return out
 
 
@@ -304,7 +365,8 @@ def events_read(*, organization_id: int, after_id: int = 0) -> EventColumns:
         f"(CASE e.kind {kind_case} ELSE {_OTHER} END)"
         f" + 64 * (CASE WHEN e.kind = 'contact_attempt' AND {p['human']} THEN 1 ELSE 0 END)"
         f" + 128 * (CASE WHEN e.kind IN {_REASON_KINDS} THEN {p['state']} ELSE 0 END)"
-        f" + 512 * (CASE WHEN e.kind IN {_AMOUNT_KINDS} THEN {p['cents']} ELSE 0 END)"
+        f" + 512 * (CASE WHEN e.kind IN {_AMOUNT_KINDS} THEN {p['cents']}"
+        f" WHEN e.kind = '{VOIDED}' THEN {p['target']} ELSE 0 END)"
     )
     # SQLite: '+' keeps the planner off the organisation's indexes (a scan of them all, then a sort):
     # the id range of the table itself is what a delta wants
@@ -515,15 +577,61 @@ class Snapshot:
                 events, counts = merge(events, more), counts + extra
         return events, counts
 
+    def voided(self) -> IntArray:
+        """The ids (sorted, unique) of the events a ``voided`` event voids: left out of every frame."""
+        parts = [
+            columns.cents[columns.kind == columns.kinds.index(VOIDED)]
+            for columns in (self.base, self.delta)
+            if len(columns) and VOIDED in columns.kinds
+        ]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def voided_leads(self) -> IntArray:
+        """The leads (sorted, unique) with an event that is voided: whose stored clocks may be stale."""
+        voided = self.voided()
+        if not voided.shape[0]:
+            return voided
+        parts = [c.lead[np.isin(c.event_id, voided)] for c in (self.base, self.delta) if len(c)]
+        return np.unique(np.concatenate(parts))
+
+    def unusable(self) -> tuple[int, list[tuple[int, str]]]:
+        """Events measured without a stored value they carry, as ``(how many, [(event id, why)…])``, the
+        first ten listed: an amount that is no usable number (counted as 0), an instant outside
+        1970–2100 (the event left out). Voided events are not listed: voiding is the remedy."""
+        voided = self.voided()
+        found: list[tuple[int, str]] = []
+        total = 0
+        for columns in (self.base, self.delta):
+            if not len(columns):
+                continue
+            amounts = [columns.kinds.index(k) for k in ("opportunity", "won", "lost") if k in columns.kinds]
+            bad_amount = (columns.cents == UNUSABLE_CENTS) & np.isin(columns.kind, amounts)
+            bad_at = (columns.at < _LOW_US) | (columns.at >= _HIGH_US)
+            rows = np.flatnonzero(bad_amount | bad_at)
+            if voided.shape[0] and rows.shape[0]:
+                rows = rows[~np.isin(columns.event_id[rows], voided)]
+            total += int(rows.shape[0])
+            for i in rows[: max(10 - len(found), 0)].tolist():
+                why = (
+                    "occurred_at is out of range (1970 up to 2100)"
+                    if bad_at[i]
+                    else "amount is no usable number"
+                )
+                found.append((int(columns.event_id[i]), why))
+        return total, sorted(found)
+
     def handed_over_leads(self, since_us: int, until_us: int) -> IntArray:
         """The leads (sorted, unique) with a ``handed_over`` event in ``[since_us, until_us)`` (µs):
         the leads a period measures, without asking the database (one pass over the kind and time
-        columns instead of an ``IN`` subquery repeated by every read of the leads' other tables)."""
+        columns instead of an ``IN`` subquery repeated by every read of the leads' other tables).
+        A voided handoff does not count."""
         return self.leads_with(("handed_over",), since_us, until_us)
 
     def leads_with(self, kinds: Sequence[str], since_us: int, until_us: int) -> IntArray:
-        """The leads (sorted, unique) with an event of one of ``kinds`` in ``[since_us, until_us)`` (µs)."""
+        """The leads (sorted, unique) with an event of one of ``kinds`` in ``[since_us, until_us)`` (µs);
+        voided events do not count."""
         parts: list[IntArray] = []
+        voided = self.voided()
         for columns in (self.base, self.delta):  # each sorted by lead
             codes = [columns.kinds.index(k) for k in kinds if k in columns.kinds]
             if not len(columns) or not codes:
@@ -533,6 +641,9 @@ class Snapshot:
                 hit |= columns.kind == code
             hit &= columns.at >= since_us
             hit &= columns.at < until_us
+            if voided.shape[0]:
+                rows = np.flatnonzero(hit)
+                hit[rows[np.isin(columns.event_id[rows], voided)]] = False
             parts.append(columns.lead[hit])
         if not parts:
             return np.zeros(0, dtype=np.int64)
@@ -558,6 +669,11 @@ class Snapshot:
         events, counts = self.of_leads(lead_id)
         row = np.repeat(np.arange(lead_id.shape[0], dtype=np.int64), counts)
         keep = events.at <= (now - _EPOCH) // dt.timedelta(microseconds=1)
+        keep &= events.at >= _LOW_US  # out of range or no instant at all: left out (and reported)
+        voided = self.voided()
+        if voided.shape[0]:  # the voided events and the voids themselves
+            keep &= ~np.isin(events.event_id, voided)
+            keep &= events.kind != events.kinds.index(VOIDED)
         if not keep.all():
             events, row = events.take(keep), row[keep]
         kind_lut = np.array([kind_codes.get(n, other_kind) for n in events.kinds] or [0], dtype=np.int16)
@@ -578,7 +694,7 @@ class Snapshot:
             kind=kind_lut[events.kind],
             occurred_at=events.at.view("datetime64[us]"),
             human=events.human,
-            amount_cents=events.cents,
+            amount_cents=np.maximum(events.cents, 0),  # an unusable amount counts as none
             reason=reason.astype(np.int32),
             actor=np.full(len(events), -1, dtype=np.int32),
         )

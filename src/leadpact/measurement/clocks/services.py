@@ -18,6 +18,7 @@ from django.db import transaction
 from leadpact.agreements.models import AgreementVersion
 from leadpact.core.clocks import ClockState
 from leadpact.measurement._frames import _case, _fetch_ranges, _id_ranges, _member, _us
+from leadpact.measurement._snapshot import snapshot_open
 from leadpact.measurement.alerts.services import alerts_queue
 from leadpact.measurement.clocks.models import LeadClock
 from leadpact.measurement.clocks.selectors import ClockPass, clocks_compute
@@ -63,6 +64,8 @@ def clocks_update(
         started = time.perf_counter()
         passes = clocks_compute(version=version, now=now, lookback=lookback)
         compute += time.perf_counter() - started
+        # a lead whose handoff was voided has no clock any more: its stored one goes (voids are rare)
+        voided = snapshot_open(organization_id=version.agreement.organization_id).voided_leads()
         for p in passes:
             clocks += len(p.lead_id)
             # the new levels and the alerts they call for commit together: a crash loses neither
@@ -70,6 +73,9 @@ def clocks_update(
                 w, previous = _write(version, p, now)
                 written += w
                 alerts += alerts_queue(version=version, clock_pass=p, previous_level=previous, now=now)
+                stale = voided[~np.isin(voided, p.lead_id)].tolist()
+                if stale:
+                    LeadClock.objects.filter(commitment_key=p.commitment_key, lead_id__in=stale).delete()
     return ClockUpdate(clocks=clocks, written=written, alerts=alerts, compute_seconds=compute)
 
 

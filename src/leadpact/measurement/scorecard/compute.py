@@ -49,6 +49,7 @@ from leadpact.measurement.scorecard.results import (
     PacingDay,
     PacingSeries,
     SubjectKind,
+    unusable_warnings,
 )
 from leadpact.measurement.subjects import people_in, team_side
 from leadpact.measurement.targets.selectors import CommitmentTarget, commitment_targets
@@ -156,6 +157,7 @@ class Measurer:
             ),
         )
         self.loaded = loaded
+        self.warnings = unusable_warnings(*loaded.unusable)
         self.frames = Frames(loaded.events, loaded.leads, now=now)
         self._paused_frames: dict[tuple[int, ...], Frames] = {(): self.frames}
         self._unchecked: dict[str, npt.NDArray[np.int64] | None] = {}
@@ -441,6 +443,7 @@ class Measurer:
             if c.covers in self.definitions
             else {},
             "currency": ct.currency,
+            "warnings": self.warnings,
         }
 
     def not_in_force(self, ct: CommitmentTarget, period: Period, row: _Row) -> MeasureResult:

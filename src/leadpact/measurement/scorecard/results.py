@@ -7,7 +7,7 @@ and the scorecard's reads (:mod:`.selectors`); it imports none of them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
@@ -28,6 +28,7 @@ __all__ = [
     "TrendPoint",
     "result_data",
     "result_from_data",
+    "unusable_warnings",
 ]
 
 SubjectKind = Literal["team", "person", "outside"]
@@ -98,6 +99,9 @@ class MeasureResult:
     definition_versions: Mapping[str, int] = field(default_factory=dict)
     closed: bool = False
     restatement_id: int | None = None
+    # stored values the figures could not use (an amount no number, an instant out of range): the same for
+    # every result of one call; not part of the figures (nor of a closed period's stored data)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     pace: Decimal | None = None
     elapsed: Decimal | None = None
     projected: Decimal | None = None
@@ -232,3 +236,20 @@ def result_from_data(data: Mapping[str, Any], **changes: Any) -> MeasureResult:
         definition_versions=dict(data["definition_versions"]),
     )
     return replace(r, **changes) if changes else r
+
+
+def unusable_warnings(total: int, examples: Sequence[tuple[int, str]]) -> tuple[str, ...]:
+    """The warning for stored events measurement could not fully use (``Snapshot.unusable``), or none.
+
+    >>> unusable_warnings(2, [(17, "amount is not a number"), (18, "occurred_at is out of range")])[0][:60]
+    '2 stored events carry values that cannot be measured (event 1'
+    """
+    if not total:
+        return ()
+    listed = "; ".join(f"event {pk}: {why}" for pk, why in examples)
+    more = f"; and {total - len(examples)} more" if total > len(examples) else ""
+    return (
+        f"{total} stored events carry values that cannot be measured ({listed}{more}): an amount counts as "
+        "none, an event out of range is left out. Void such an event with "
+        "`leadpact events void ID --reason … --by …` and record it again.",
+    )

@@ -22,4 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = webhook_deliveries_process_pending(limit=options["limit"])
-        self.stdout.write(f"{counts['processed']} deliveries processed, {counts['failed']} failed")
+        line = f"{counts['processed']} deliveries processed, {counts['failed']} failed"
+        if counts["stuck"]:
+            line += f", {counts['stuck']} still pending (see their error in the admin; tried again next run)"
+        self.stdout.write(line)

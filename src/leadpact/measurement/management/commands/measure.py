@@ -99,6 +99,9 @@ class Command(BaseCommand):
         except ApplicationError as error:
             raise CommandError(error.message) from error
         records = [self._record(r, options["evidence"]) for r in results]
+        warnings = results[0].warnings if results else ()
+        for warning in warnings:  # on stderr: the table, CSV and JSON on stdout stay as they are
+            self.stderr.write(f"warning: {warning}")
         if options["format"] == "json":
             payload = {
                 "agreement": version.agreement.key,
@@ -106,6 +109,7 @@ class Command(BaseCommand):
                 "period": str(period),
                 "measured_at": now.isoformat(),
                 "measurements": records,
+                "warnings": list(warnings),
             }
             self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False))
             return
