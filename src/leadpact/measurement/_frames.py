@@ -410,15 +410,25 @@ def frames_load(
         " AND occurred_at >= %s AND occurred_at < %s AND occurred_at <= %s"
         " AND NOT EXISTS (SELECT 1 FROM leads_leadevent v WHERE v.lead_id = c.lead_id AND v.kind = 'voided'"
         f" AND {voided_target_sql('v.data')} = c.id)"
+        # an event of another kind counts for a lead handed over by then (a handoff not voided)
+        " AND (c.kind = 'handed_over' OR EXISTS (SELECT 1 FROM leads_leadevent h WHERE h.lead_id = c.lead_id"
+        " AND h.kind = 'handed_over' AND h.occurred_at < %s AND h.occurred_at <= %s"
+        " AND NOT EXISTS (SELECT 1 FROM leads_leadevent w WHERE w.lead_id = h.lead_id AND w.kind = 'voided'"
+        f" AND {voided_target_sql('w.data')} = h.id)))"
     )
     adapt = connection.ops.adapt_datetimefield_value
-    chosen_params = [organization_id, adapt(since), adapt(until), adapt(now)]
+    chosen_params = [organization_id, adapt(since), adapt(until), adapt(now), adapt(until), adapt(now)]
     snapshot = None
     if events_from == "database":
         chosen_ids = np.unique(_fetch(chosen, chosen_params, 1)[:, 0])
     else:
         snapshot = snapshot_open(organization_id=organization_id)
-        chosen_ids = snapshot.leads_with(kinds, _micros(since), min(_micros(until), _micros(now) + 1))
+        bound = min(_micros(until), _micros(now) + 1)
+        chosen_ids = snapshot.handed_over_leads(_micros(since), bound)
+        if len(kinds) > 1:  # events of other kinds count for leads handed over by then
+            extra = snapshot.leads_with(kinds[1:], _micros(since), bound)
+            handed_over = snapshot.handed_over_leads(np.iinfo(np.int64).min, bound)
+            chosen_ids = np.union1d(chosen_ids, extra[np.isin(extra, handed_over)]).astype(np.int64)
 
     lead_id, marketing_owner, sales_owner = _leads_load(organization_id, chosen_ids)
 
