@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from leadpact.audit._local import LocalCheckpoint, local_checkpoint, local_checkpoint_path
+from leadpact.audit.hashing import REKEY_ACTION, audit_entry_hash
 from leadpact.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
 from leadpact.audit.seal import AuditKey, audit_checkpoint_seal, audit_entry_seal, audit_key
-from leadpact.audit.services import REKEY_ACTION, audit_entry_hash
 from leadpact.errors import ApplicationError
 
 if TYPE_CHECKING:

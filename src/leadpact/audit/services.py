@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 import secrets
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth.models import User
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 
 from leadpact.audit._local import LocalCheckpoint, local_checkpoint_store
+from leadpact.audit.hashing import REKEY_ACTION, audit_entry_hash, canonical_json
 from leadpact.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
 from leadpact.audit.seal import AuditKey, audit_checkpoint_seal, audit_entry_seal, audit_key
 from leadpact.errors import ApplicationError
@@ -45,15 +44,6 @@ _LOCAL_FIELDS = ("chain", "entries", "last_id", "last_hash", "seal")
 _CHAIN_LOCK = 0x1EAD_AC7
 
 
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the bytes that are hashed.
-
-    >>> canonical_json({"b": 1, "a": [1, "x"]})
-    '{"a":[1,"x"],"b":1}'
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder)
-
-
 def _jsonable(value: Any) -> Any:
     # What the JSON column gives back is what was hashed (Decimal, dates, UUIDs become strings).
     return None if value is None else json.loads(canonical_json(value))
@@ -73,25 +63,6 @@ def actor_from_request(request: HttpRequest, *, anonymous: str = "web") -> Actor
     """The logged-in user of a request, or the label ``anonymous``."""
     user = request.user
     return user if isinstance(user, User) else anonymous
-
-
-def audit_entry_hash(entry: AuditEntry) -> str:
-    """sha256 (hex) over the canonical JSON of the entry's content and its ``prev_hash``."""
-    at = entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    content = {
-        "at": at,
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "organization_id": entry.organization_id,
-        "agreement_id": entry.agreement_id,
-        "before": entry.before,
-        "after": entry.after,
-        "prev_hash": entry.prev_hash,
-    }
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
 def _lock_chain() -> None:
@@ -167,9 +138,6 @@ def _append(entry: AuditEntry, *, key: AuditKey, checkpoint: _Checkpoint | None)
     pk, chain, entries = checkpoint[:3] if checkpoint is not None else (None, secrets.token_hex(16), 0)
     _checkpoint_advance(entry, key=key, pk=pk, chain=chain, entries=entries + 1)
     return entry
-
-
-REKEY_ACTION = "audit.rekey"
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
@@ -128,6 +128,14 @@ _ERROR_RESPONSES = {
 }
 
 
+class ProblemOut(Schema):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
 class ProblemAPI(NinjaAPI):
     """The JSON API, whose OpenAPI document declares every error answer as ``application/problem+json``
     (400, 401, 403, 404, 422 …) and whose every answer — a method not allowed (405) too — is problem
@@ -137,8 +145,6 @@ class ProblemAPI(NinjaAPI):
         schema = super().get_openapi_schema(**kwargs)
         problem = {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
         if "ProblemOut" not in schema.get("components", {}).get("schemas", {}):
-            from leadpact.leads.api import ProblemOut
-
             schema.setdefault("components", {}).setdefault("schemas", {})["ProblemOut"] = (
                 ProblemOut.model_json_schema()
             )

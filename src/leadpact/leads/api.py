@@ -24,7 +24,7 @@ from leadpact.connectors.bounds import amount_problem, event_problems, instant_p
 from leadpact.connectors.records import KIND_MAX_LENGTH, EventRecord, LeadFields, LeadRecord
 from leadpact.leads._duplicates import duplicate_problem, leads_mark_duplicate
 from leadpact.leads._handoff import HandoffChecker
-from leadpact.leads._http import problem_response, pydantic_errors, request_token, require_write
+from leadpact.leads._http import ProblemOut, problem_response, pydantic_errors, request_token, require_write
 from leadpact.leads._kinds import events_refuse_unknown_kinds
 from leadpact.leads._store import BatchOutcome, PeopleIndex, store_batch, store_retrying
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent, LeadState
@@ -312,14 +312,6 @@ class ItemResult(Schema):
 
 class BatchOut(Schema):
     results: list[ItemResult]
-
-
-class ProblemOut(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, Any]] | None = None
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
