@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from leadpact.agreements.models import AgreementVersion
 from leadpact.organization.models import Membership, Organization, Person
+from leadpact.web.demo import demo_load
 
 PASSWORD = "a-long-enough-passphrase"
+
+
+@pytest.fixture
+def demo(db):
+    """The demo organisation and its agreement in force, loaded through the same services as ``leadpact
+    start`` (without its months of leads): the active agreement version."""
+    demo_load(with_leads=False)
+    return AgreementVersion.objects.select_related("agreement__organization").get(status="active")
 
 
 def member_client(

@@ -5,15 +5,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from leadpact.api import api
-from leadpact.web.views import accounts, agreements, measure
+from leadpact.web.views import accounts, agreements, evidence, leads, measure, scorecard
 
 urlpatterns = [
     path("", agreements.home, name="home"),
     path("organizations/", accounts.organizations, name="organizations"),
     path("agreements/<int:pk>/", agreements.agreement_detail, name="agreement"),
     path("targets/", agreements.targets, name="targets"),
-    path("measure/", measure.measure_page, name="measure"),
-    path("measure/evidence/", measure.measure_evidence_page, name="measure_evidence"),
+    path("measure/", scorecard.measure_page, name="measure"),
+    path("measure/evidence/", evidence.measure_evidence_page, name="measure_evidence"),
+    path("leads/<int:pk>/", leads.lead_page, name="lead"),
+    path("measure/<slug:key>/", scorecard.measure_commitment, name="measure_commitment"),
     path("accountability/", measure.accountability, name="accountability"),
     path("accountability/<int:pk>/", measure.accountability_person, name="accountability_person"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

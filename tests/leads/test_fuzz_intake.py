@@ -28,7 +28,6 @@ from leadpact.leads.imports import lead_import
 from leadpact.leads.models import ImportJob, LeadEvent, WebhookDelivery
 from leadpact.leads.services import api_token_create, webhook_integration_create
 from leadpact.measurement.scorecard.selectors import measure_periods
-from tests.measurement.conftest import demo  # noqa: F401 - the fixture
 
 FUZZ = settings(
     max_examples=60,
@@ -150,7 +149,7 @@ def _deep(value: Any) -> Any:
 # --- the fuzz ------------------------------------------------------------------------------------------
 
 
-def test_no_input_on_any_way_in_breaks_intake_or_measurement(client, demo, tmp_path):  # noqa: F811
+def test_no_input_on_any_way_in_breaks_intake_or_measurement(client, demo, tmp_path):
     org = demo.agreement.organization
     _, token = api_token_create(organization=org, name="fuzz", scope="write", actor="test")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}

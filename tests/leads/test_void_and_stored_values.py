@@ -21,7 +21,6 @@ from leadpact.leads.services import lead_event_void
 from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.models import LeadClock
 from leadpact.measurement.scorecard.selectors import measure_periods
-from tests.measurement.conftest import demo  # noqa: F401 - the fixture
 from tests.measurement.scene import add_lead, local
 
 NOW = dt.datetime(2026, 10, 20, 12, tzinfo=dt.UTC)
@@ -48,7 +47,7 @@ def figure(results, key: str):
 
 
 @pytest.fixture
-def scene(demo):  # noqa: F811 - the fixture imported above
+def scene(demo):
     org = demo.agreement.organization
     won = add_lead(
         org,

@@ -103,7 +103,7 @@ def test_the_evidence_page_shows_each_commitment_its_own_leads(demo, three):
         page = client.get(f"/measure/evidence/?commitment={key}&period=2026-10&subject=team:{sales.pk}")
         assert page.status_code == 200
         text = page.content.decode()
-        assert f"<td>{mine.pk} · {mine.name}</td>" in text and f"<td>{other.pk} · " not in text
+        assert f'href="/leads/{mine.pk}/"' in text and f'href="/leads/{other.pk}/"' not in text
 
 
 def test_a_later_lead_with_the_same_address_is_a_duplicate_and_leaves_the_volume(demo):

@@ -60,7 +60,7 @@ def first():
     )
     api_token_create(organization=org, name="Zapier", scope="write", actor="test")
     SavedMapping.objects.create(organization=org, name="ours", mapping={}, created_at=now)
-    integration = webhook_integration_create(
+    integration, _credentials = webhook_integration_create(
         organization=org, kind="generic", name="Generic", secret=SECRET, actor="test"
     )
     WebhookDelivery.objects.create(integration=integration, received_at=now, headers={}, body=b"{}")
@@ -188,7 +188,15 @@ def _app_urls(first):
             f"/measure/evidence/?{q}&commitment=mql-volume&subject=team:{marketing.pk}",
             f"/measure/evidence/?{q}&commitment=mql-volume&subject=person:{sanne.pk}",
             f"/measure/evidence/?{q}&commitment=mql-volume&subject=lead:{lead.pk}",
+            f"/measure/evidence/?{q}&commitment=mql-volume&subject=team:{marketing.pk}&format=csv",
+            f"/measure/evidence/?{q}&commitment=mql-volume&subject=team:{marketing.pk}&format=xlsx",
         ],
+        "measure_commitment": [
+            f"/measure/mql-volume/?{q}",
+            f"/measure/mql-volume/?{q}&subject=person:{sanne.pk}",
+            f"/measure/mql-volume/?{q}&subject=team:{marketing.pk}",
+        ],
+        "lead": [f"/leads/{lead.pk}/"],
         "accountability": [f"/accountability/?{q}"],
         "accountability_person": [f"/accountability/{sanne.pk}/?{q}"],
     }

@@ -34,7 +34,8 @@ def test_home_lists_the_agreement_with_its_signatures(client, demo):
 
 def test_targets_page_shows_people_and_explanations(client, demo):
     html = client.get("/targets/?period=2026-10").content.decode()
-    assert "Targets · 2026-10" in html
+    assert "<h1>Targets</h1>" in html and "October 2026" in html
+
     assert "Fleur Jansen" in html and "Capacity:" in html
     assert "2026-09" in html and "2026-11" in html
 

@@ -25,8 +25,8 @@ __all__ = ["Axis", "nice_axis", "pacing_chart", "trend_chart"]
 
 Number = Decimal | int | float
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,9 @@ def nice_axis(high: float, *, low: float = 0.0, count: int = 4) -> Axis:
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     top = low + step * math.ceil((high - low) / step - 1e-9)
+    if top < high:  # a step too few after rounding: one more
+        top += step
+
     ticks = []
     value = low
     while value <= top + step / 2:
@@ -148,7 +151,7 @@ def pacing_chart(
 def _legend(items: Sequence[tuple[str, str]]) -> list[str]:
     parts = []
     x = LEFT
-    y = HEIGHT - 8
+    y = HEIGHT - 4
     for css, name in items:
         parts.append(f'<line class="{css}" x1="{x}" x2="{x + 22}" y1="{y - 4}" y2="{y - 4}"/>')
         parts.append(f'<text class="legend" x="{x + 28}" y="{y}">{escape(name)}</text>')

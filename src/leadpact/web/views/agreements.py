@@ -14,7 +14,9 @@ from leadpact.audit.selectors import audit_trail
 from leadpact.core.explain import Lang
 from leadpact.measurement.targets.selectors import commitment_targets
 from leadpact.web.access import AppRequest, page
+from leadpact.web.describe import target_summary
 from leadpact.web.views._period import shown_version_period
+from leadpact.web.views.scorecard import period_label
 
 
 @page()
@@ -91,14 +93,27 @@ def targets(request: AppRequest) -> HttpResponse:
         return render(request, "leadpact/targets.html", context, status=shown)
     version, period = shown.version, shown.period
     rows = commitment_targets(version=version, period=period)
+    name = period_label(period)
+    mine = request.access.person.pk if request.access.person is not None else None
     context.update(
+        period_name=name,
         rows=[
             {
                 "target": row,
+                "summary": target_summary(row, name),
                 "explanation": row.explanation.render(lang),
-                "people": [(p, p.explanation.render(lang)) for p in row.people],
+                "people": [
+                    {
+                        "row": p,
+                        "summary": target_summary(row, name, p),
+                        "explanation": p.explanation.render(lang),
+                        "mine": p.person.pk == mine,
+                    }
+                    for p in row.people
+                ],
             }
             for row in rows
         ],
     )
+
     return render(request, "leadpact/targets.html", context)
