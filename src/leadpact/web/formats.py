@@ -18,7 +18,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.utils import formats
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import get_language, pgettext
 
 __all__ = ["fmt_duration", "fmt_number", "fmt_ratio", "fmt_value"]
 
@@ -96,9 +96,3 @@ def fmt_value(value: Decimal | None, unit: str, currency: str = "EUR") -> str:
         return fmt_duration(value)
     return fmt_number(value, 0)  # leads are whole: an expected 131.8 reads as 132
 
-
-def unit_noun(unit: str, count: int) -> str:
-    """What a count counts, for sentences: "leads"."""
-    if unit == "count":
-        return gettext("lead") if count == 1 else gettext("leads")
-    return ""
