@@ -95,4 +95,3 @@ def fmt_value(value: Decimal | None, unit: str, currency: str = "EUR") -> str:
     if unit == "duration":
         return fmt_duration(value)
     return fmt_number(value, 0)  # leads are whole: an expected 131.8 reads as 132
-
