@@ -29,7 +29,7 @@ from leadpact.measurement.models import (
     Restatement,
     TargetOverride,
 )
-from leadpact.measurement.targets.services import target_override_set
+from leadpact.measurement.targets.services import target_override_allowed, target_override_set
 from leadpact.organization.models import Person
 
 
@@ -52,6 +52,23 @@ class TargetOverrideAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("agreement", "commitment_key", "period")
     search_fields = ("person__name", "reason")
     readonly_fields = ("created_at", "created_by")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class OverrideForm(base):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                cleaned: dict[str, Any] = super().clean()
+                person = cleaned.get("person")
+                if person is not None and not target_override_allowed(request.user, person):  # type: ignore[arg-type]
+                    self.add_error(
+                        "person",
+                        gettext("Only the lead of %(team)s or an admin may set this person's target.")
+                        % {"team": person.team},
+                    )
+                return cleaned
+
+        return OverrideForm
 
     def save_model(self, request: HttpRequest, obj: TargetOverride, form: Any, change: bool) -> None:
         target_override_set(

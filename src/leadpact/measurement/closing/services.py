@@ -14,7 +14,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from leadpact.agreements.models import AgreementVersion
-from leadpact.audit.services import audit_record
+from leadpact.audit.services import Actor, audit_record
 from leadpact.core.periods import Period
 from leadpact.errors import ApplicationError
 from leadpact.measurement.closing.models import ClosedMeasurement, ClosedPeriod, Restatement
@@ -68,13 +68,14 @@ def period_close(
 
 
 def restatement_record(
-    *, version: AgreementVersion, period: Period | str, now: dt.datetime
+    *, version: AgreementVersion, period: Period | str, now: dt.datetime, actor: Actor = "system"
 ) -> Restatement | None:
     """Recompute a closed period and keep a difference as a pending restatement (the explicit action).
 
     ``None`` when the period is not closed or nothing differs. The same difference is one
     restatement (recording it again returns it); a new difference supersedes a pending one. A
-    difference already accepted or superseded is not recorded again.
+    difference already accepted or superseded is not recorded again. A new restatement is audited
+    with ``actor`` (the party lead who pressed the button, or ``"system"`` for the worker).
     """
     name = str(period if isinstance(period, Period) else Period.parse(period))
     closed = ClosedPeriod.objects.filter(agreement_version=version, period=name).first()
@@ -101,6 +102,15 @@ def restatement_record(
                     differences=diff,
                     figures=new,
                     fingerprint=fingerprint,
+                )
+                audit_record(
+                    actor=actor,
+                    action="restatement.record",
+                    obj=restatement,
+                    at=now,
+                    after={"period": name, "version": version.number, "differences": len(diff)},
+                    organization=version.agreement.organization,
+                    agreement=version.agreement,
                 )
         except IntegrityError:
             restatement = Restatement.objects.get(closed_period=closed, fingerprint=fingerprint)

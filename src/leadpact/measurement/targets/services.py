@@ -13,9 +13,29 @@ from leadpact.audit.services import Actor, audit_record
 from leadpact.core.periods import Period, PeriodError
 from leadpact.errors import ApplicationError
 from leadpact.measurement.targets.models import TargetOverride
-from leadpact.organization.models import Person
+from leadpact.organization.models import Membership, Person
 
-__all__ = ["target_override_remove", "target_override_set"]
+__all__ = ["target_override_allowed", "target_override_remove", "target_override_set"]
+
+
+def target_override_allowed(actor: Actor, person: Person) -> bool:
+    """Whether ``actor`` may set ``person``'s target by hand: the lead of the person's team, an admin of
+    the organisation, or the operator (a superuser, or a named system actor such as ``"cli"``)."""
+    if isinstance(actor, str):
+        return True
+    if actor.is_superuser:
+        return True
+    organization_id = person.team.organization_id
+    if Membership.objects.filter(
+        user_id=actor.pk, organization_id=organization_id, role=Membership.Role.ADMIN
+    ).exists():
+        return True
+    return (
+        Person.objects.filter(user_id=actor.pk, team_id=person.team_id, role=Person.Role.LEAD).exists()
+        and Membership.objects.filter(user_id=actor.pk, organization_id=organization_id)
+        .exclude(role=Membership.Role.VIEWER)
+        .exists()
+    )
 
 
 @transaction.atomic
@@ -43,6 +63,11 @@ def target_override_set(
         raise ApplicationError("target_override.value", f"target {value} must not be negative")
     if person.team.organization_id != agreement.organization_id:
         raise ApplicationError("target_override.person", f"{person} is not in {agreement.organization}")
+    if not target_override_allowed(actor, person):
+        raise ApplicationError(
+            "target_override.actor",
+            f"{actor} may not set {person}'s target: only the lead of {person.team} or an admin may",
+        )
     existing = TargetOverride.objects.filter(
         agreement=agreement, commitment_key=commitment_key, period=canonical, person=person
     ).first()
@@ -76,6 +101,10 @@ def target_override_set(
 @transaction.atomic
 def target_override_remove(*, override: TargetOverride, actor: Actor, now: dt.datetime | None = None) -> None:
     """Remove an override: the person's target goes back to the capacity share."""
+    if not target_override_allowed(actor, override.person):
+        raise ApplicationError(
+            "target_override.actor", f"{actor} may not remove {override.person}'s target set by hand"
+        )
     before = {
         "commitment": override.commitment_key,
         "period": override.period,

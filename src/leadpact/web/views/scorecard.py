@@ -95,7 +95,7 @@ def measure_page(request: AppRequest) -> HttpResponse:
     try:
         if request.method == "POST":
             require(request, "restatement.decide")
-            restatement_record(version=version, period=period, now=now)
+            restatement_record(version=version, period=period, now=now, actor=request.user)
             return redirect(request.get_full_path())
         previous = period.previous()
         measured = measure_periods(version=version, periods=[previous, period], now=now, closed="recompute")
