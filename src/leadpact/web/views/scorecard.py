@@ -95,7 +95,12 @@ def measure_page(request: AppRequest) -> HttpResponse:
     try:
         if request.method == "POST":
             require(request, "restatement.decide")
-            restatement_record(version=version, period=period, now=now, actor=request.user)
+            restatement_record(
+                version=version,
+                period=period,
+                now=now,
+                actor=request.user,  # type: ignore[arg-type]
+            )
             return redirect(request.get_full_path())
         previous = period.previous()
         measured = measure_periods(version=version, periods=[previous, period], now=now, closed="recompute")
