@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # its packaged Swagger UI for /api/docs, served from our static files (no CDN)
     "axes",  # login throttling: failed sign-ins per user name and address, then a cool-off
     "leadpact.organization",
     "leadpact.agreements",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import random
 
 import pytest
@@ -242,4 +243,14 @@ def test_openapi_and_docs_are_served(client, db):
     assert {"/api/leads", "/api/leads/batch", "/api/events", "/api/events/batch"} <= set(
         schema.json()["paths"]
     )
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    # deliberately public (the schema holds no data), and whole without the internet: no CDN
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and not [a for a in assets if "//" in a], assets
+    from django.contrib.staticfiles import finders
+
+    for asset in assets:
+        if asset.startswith("/static/"):
+            assert finders.find(asset.removeprefix("/static/")), asset
