@@ -25,7 +25,8 @@ from leadpact.web.views.scorecard import period_label
 __all__ = ["my_page"]
 
 _LEADS = 200  # open leads read for the clocks
-_SHOWN = 25  # rows shown per list
+_SHOWN = 25  # open leads shown
+_TODO = 5  # leads shown per kind of thing waiting (the count says how many in all)
 _URGENCY = {"breached": 0, "at_risk": 1, "running": 2, "paused": 3}
 
 
@@ -111,11 +112,13 @@ def my_page(request: AppRequest) -> HttpResponse:
         if person is not None
         else Lead.objects.none()
     )
+    # feedback is due on the leads decided since the previous period began: older ones are history
+    since = None if isinstance(shown, int) else shown.period.previous().start
     decided = (
-        Lead.objects.filter(sales_side, organization=request.access.organization)
+        Lead.objects.filter(sales_side, organization=request.access.organization, state__decided_at__date__gte=since)
         .filter(Q(state__decision__in=("accepted", "rejected")) | Q(state__outcome__in=("won", "lost")))
         .exclude(pk__in=LeadEvent.objects.filter(kind=LeadEvent.Kind.FEEDBACK).values("lead_id"))
-        if person is not None
+        if person is not None and since is not None
         else Lead.objects.none()
     )
     can_decide = request.access.allows("dispute.decide") and person is not None
@@ -129,10 +132,11 @@ def my_page(request: AppRequest) -> HttpResponse:
         leads_more=max(0, len(rows) - _SHOWN),
         breached=sum(1 for r in rows if r["clock"] and r["clock"].state == "breached"),
         at_risk=sum(1 for r in rows if r["clock"] and r["clock"].state == "at_risk"),
-        undecided=list(undecided.order_by("state__handed_over_at")[:_SHOWN]),
+        undecided=list(undecided.order_by("state__handed_over_at")[:_TODO]),
         undecided_count=undecided.count(),
-        without_code=list(without_code.order_by("-id")[:_SHOWN]),
-        feedback_due=list(decided.order_by("-id")[:_SHOWN]),
+        without_code=list(without_code.order_by("-id")[:_TODO]),
+        without_code_count=without_code.count(),
+        feedback_due=list(decided.order_by("state__decided_at")[:_TODO]),
         feedback_count=decided.count(),
         disputes_open=Dispute.objects.filter(lead__organization=organization, status="open").count()
         if can_decide

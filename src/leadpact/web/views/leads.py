@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from leadpact.agreements.models import AgreementVersion, Commitment
@@ -71,6 +72,25 @@ def _version_for(detail: Any) -> AgreementVersion | None:
             if found is not None:
                 return found
     return versions.filter(status="active").first()
+
+
+EVENT_LABELS = {
+    "created": gettext_lazy("Created"),
+    "handed_over": gettext_lazy("Handed over"),
+    "assigned": gettext_lazy("Assigned"),
+    "contact_attempt": gettext_lazy("Contact attempt"),
+    "accepted": gettext_lazy("Accepted"),
+    "rejected": gettext_lazy("Rejected"),
+    "qualified": gettext_lazy("Qualified"),
+    "opportunity": gettext_lazy("Opportunity"),
+    "won": gettext_lazy("Won"),
+    "lost": gettext_lazy("Lost"),
+    "recycled": gettext_lazy("Recycled"),
+    "feedback": gettext_lazy("Feedback"),
+    "field_changed": gettext_lazy("Field changed"),
+    "resumed": gettext_lazy("Resumed"),
+    "voided": gettext_lazy("Voided"),
+}
 
 
 def _label(name: str) -> Any:
@@ -144,6 +164,7 @@ def _lead_render(
     if bound is not None:
         forms[bound[0]] = bound[1]
     context["forms"] = forms
+    context["timeline"] = [(e, EVENT_LABELS.get(e.kind, e.kind.replace("_", " "))) for e in detail.events]
     context["dispute_rows"] = [(d, decide_form(d.pk)) for d in disputes]
     context["open_form"] = bound[0] if bound is not None else ""
     return render(request, "leadpact/lead.html", context, status=status)
