@@ -31,3 +31,13 @@ def chromium_page(*, locale: str = "en-GB") -> Iterator[Page]:
             yield context.new_page()
         finally:
             browser.close()
+
+
+def sign_in(page: Page, base: str, user: str, password: str, next_url: str = "/") -> None:
+    """Sign in on the login page as ``user`` (after leaving any earlier session) and land on ``next_url``."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/?next={next_url}")
+    page.fill("#id_username", user)
+    page.fill("#id_password", password)
+    page.click("#login-form [type=submit]")
+    page.wait_for_load_state()

@@ -8,7 +8,8 @@ from leadpact.api import api
 from leadpact.web.views import accounts, agreements, evidence, leads, measure, scorecard
 
 urlpatterns = [
-    path("", agreements.home, name="home"),
+    path("", include("leadpact.web.urls_work")),
+    path("agreements/", agreements.home, name="agreements"),
     path("organizations/", accounts.organizations, name="organizations"),
     path("agreements/<int:pk>/", agreements.agreement_detail, name="agreement"),
     path("targets/", agreements.targets, name="targets"),

@@ -53,7 +53,7 @@ def test_a_lead_reads_the_agreement_its_glossary_and_trail(live_server, settings
     demo_load(with_leads=False)
     name, password = ensure_first_user()
     with chromium_page() as page:
-        sign_in(page, live_server.url, name, password, "/")
+        sign_in(page, live_server.url, name, password, "/agreements/")
         page.click("text=Marketing–sales service level agreement")
         page.wait_for_selector("#glossary")
         glossary = page.locator("#glossary").inner_text()

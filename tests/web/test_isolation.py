@@ -28,6 +28,7 @@ from leadpact.leads.models import (
 )
 from leadpact.leads.services import api_token_create, webhook_integration_create
 from leadpact.measurement.closing.services import period_close
+from leadpact.measurement.disputes.models import Dispute
 from leadpact.measurement.disputes.services import dispute_open
 from leadpact.measurement.models import Alert, AlertWebhook, LeadClock, Restatement
 from leadpact.measurement.targets.services import target_override_set
@@ -172,11 +173,16 @@ def _app_routes(patterns=None, prefix=""):
             yield item.name
 
 
+_LEAD_ACTIONS = ("attempt", "accept", "reject", "feedback", "dispute", "duplicate")
+
+
 def _app_urls(first):
     agreement = Agreement.objects.get(organization=first)
     lead = Lead.objects.get(organization=first, name="Anna Alpha")
     marketing = Team.objects.get(organization=first, key="marketing")
     sanne = person("sanne")
+    dispute = Dispute.objects.get(lead=lead)
+    restatement = Restatement.objects.get(closed_period__agreement_version__agreement=agreement)
     q = f"period=2026-10&agreement={agreement.key}&organization={first.key}"
     return {
         "home": ["/", f"/?organization={first.key}"],
@@ -197,6 +203,15 @@ def _app_urls(first):
             f"/measure/mql-volume/?{q}&subject=team:{marketing.pk}",
         ],
         "lead": [f"/leads/{lead.pk}/"],
+        "agreements": ["/agreements/"],
+        "lead_act": [f"/leads/{lead.pk}/act/{action}/" for action in _LEAD_ACTIONS],
+        "disputes": ["/disputes/"],
+        "dispute_decide": [f"/disputes/{dispute.pk}/decide/"],
+        "restatements": ["/restatements/"],
+        "restatement_decide": [f"/restatements/{restatement.pk}/decide/"],
+        "period_close": [f"/close/?{q}", f"/close/?period=2026-09&agreement={agreement.key}"],
+        "team": ["/team/"],
+        "team_invite": ["/team/invite/"],
         "accountability": [f"/accountability/?{q}"],
         "accountability_person": [f"/accountability/{sanne.pk}/?{q}"],
     }

@@ -21,13 +21,13 @@ def client(demo):
 
 
 def test_pages_require_login(db):
-    for url in ("/", "/targets/"):
+    for url in ("/", "/agreements/", "/targets/"):
         response = Client().get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_home_lists_the_agreement_with_its_signatures(client, demo):
-    html = client.get("/").content.decode()
+def test_the_agreement_list_shows_the_agreement_with_its_signatures(client, demo):
+    html = client.get("/agreements/").content.decode()
     assert "Marketing–sales service level agreement" in html
     assert "Sanne de Vries" in html and "active" in html
 

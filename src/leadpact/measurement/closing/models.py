@@ -60,6 +60,7 @@ class Restatement(models.Model):
         PENDING = "pending", _("pending")
         ACCEPTED = "accepted", _("accepted")
         SUPERSEDED = "superseded", _("superseded")
+        DECLINED = "declined", _("declined")
 
     closed_period = models.ForeignKey(ClosedPeriod, on_delete=models.CASCADE, related_name="restatements")
     created_at = models.DateTimeField()
@@ -70,6 +71,8 @@ class Restatement(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     accepted_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # who declined (or accepted) it and why; a declined difference is not recorded again
+    note = models.TextField(blank=True)
 
     class Meta:
         app_label = "measurement"

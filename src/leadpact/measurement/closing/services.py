@@ -23,7 +23,13 @@ from leadpact.measurement.scorecard.compute import measure_fresh
 from leadpact.measurement.scorecard.results import result_data
 from leadpact.organization.models import Person
 
-__all__ = ["period_close", "restatement_accept", "restatement_record", "restatements_record_due"]
+__all__ = [
+    "period_close",
+    "restatement_accept",
+    "restatement_decline",
+    "restatement_record",
+    "restatements_record_due",
+]
 
 
 def _party_lead(version: AgreementVersion, person: Person, what: str) -> None:
@@ -74,8 +80,8 @@ def restatement_record(
 
     ``None`` when the period is not closed or nothing differs. The same difference is one
     restatement (recording it again returns it); a new difference supersedes a pending one. A
-    difference already accepted or superseded is not recorded again. A new restatement is audited
-    with ``actor`` (the party lead who pressed the button, or ``"system"`` for the worker).
+    difference already accepted, declined or superseded is not recorded again. A new restatement is
+    audited with ``actor`` (the party lead who pressed the button, or ``"system"`` for the worker).
     """
     name = str(period if isinstance(period, Period) else Period.parse(period))
     closed = ClosedPeriod.objects.filter(agreement_version=version, period=name).first()
@@ -173,3 +179,38 @@ def restatement_accept(*, restatement: Restatement, person: Person, now: dt.date
         agreement=version.agreement,
     )
     return closed
+
+
+@transaction.atomic
+def restatement_decline(
+    *, restatement: Restatement, person: Person, note: str = "", now: dt.datetime
+) -> Restatement:
+    """A party lead declines the recomputed figures: the closed period keeps its stored figures, and the
+    same difference is not recorded again (a new difference makes a new restatement); audited."""
+    restatement = (
+        Restatement.objects.select_for_update()
+        .select_related("closed_period__agreement_version__agreement__organization")
+        .get(pk=restatement.pk)
+    )
+    version = restatement.closed_period.agreement_version
+    _party_lead(version, person, "restatement decline")
+    if restatement.status != Restatement.Status.PENDING:
+        raise ApplicationError(
+            "restatement.not_pending", f"restatement {restatement.pk} is {restatement.status}, not pending"
+        )
+    restatement.status = Restatement.Status.DECLINED
+    restatement.accepted_by = person
+    restatement.accepted_at = now
+    restatement.note = note.strip()
+    restatement.save(update_fields=["status", "accepted_by", "accepted_at", "note"])
+    audit_record(
+        actor=person.user or f"person:{person.pk}",
+        action="restatement.decline",
+        obj=restatement,
+        at=now,
+        before={"status": "pending"},
+        after={"status": "declined", "note": restatement.note, "differences": len(restatement.differences)},
+        organization=version.agreement.organization,
+        agreement=version.agreement,
+    )
+    return restatement

@@ -124,6 +124,9 @@ def measure_page(request: AppRequest) -> HttpResponse:
         differences=_difference_rows(view.differences, view.results),
         differences_more=max(0, len(view.differences) - _DIFFERENCES_SHOWN),
         can_restate=request.access.allows("restatement.decide"),
+        can_close=request.access.person is not None
+        and request.access.allows("period.close", team=request.access.person.team_id)
+        and version.parties.filter(pk=request.access.person.team_id).exists(),
         warnings=fresh[0].warnings if fresh else (),
     )
     return render(request, "leadpact/scorecard.html", context)

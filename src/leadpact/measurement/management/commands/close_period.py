@@ -44,7 +44,9 @@ class Command(BaseCommand):
             raise CommandError(f"--by: no person with e-mail {options['by']!r}")
         if options["restate"]:
             try:
-                restatement = restatement_record(version=version, period=period, now=timezone.now())
+                restatement = restatement_record(
+                    version=version, period=period, now=timezone.now(), actor="cli"
+                )
             except ApplicationError as error:
                 raise CommandError(error.message) from error
             if restatement is None:
