@@ -60,7 +60,7 @@ class PartyForm(forms.Form):
 
     def __init__(self, *args: Any, calendars: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["calendar"].choices = _choices(calendars)  # type: ignore[attr-defined]
+        self.fields["calendar"].choices = _choices(calendars, blank=True)  # type: ignore[attr-defined]
 
 
 class CalendarForm(forms.Form):
@@ -112,7 +112,7 @@ class DefinitionForm(forms.Form):
 class CommitmentForm(forms.Form):
     key = forms.SlugField(label=_("Key"), help_text=_KEY_HELP)
     title = forms.CharField(label=_("Title"), max_length=300)
-    kind = forms.ChoiceField(label=_("Kind"), choices=_choices(COMMITMENT_KINDS))
+    kind = forms.ChoiceField(label=_("Kind"), choices=_choices(COMMITMENT_KINDS, blank=True))
     owner = forms.ChoiceField(label=_("Owner"))
     beneficiary = forms.ChoiceField(label=_("For"))
     covers = forms.ChoiceField(label=_("Covers the leads of"), required=False)
@@ -120,6 +120,7 @@ class CommitmentForm(forms.Form):
     target_unit = forms.ChoiceField(
         label=_("Unit"),
         choices=[
+            ("", "—"),
             ("count", _("count")),
             ("percent", _("percent")),
             ("amount", _("amount")),
@@ -141,7 +142,13 @@ class CommitmentForm(forms.Form):
     )
     period = forms.ChoiceField(
         label=_("Measured per"),
-        choices=[("day", _("day")), ("week", _("week")), ("month", _("month")), ("quarter", _("quarter"))],
+        choices=[
+            ("", "—"),
+            ("day", _("day")),
+            ("week", _("week")),
+            ("month", _("month")),
+            ("quarter", _("quarter")),
+        ],
     )
     outcome = forms.ChoiceField(
         label=_("Outcome"),
@@ -165,21 +172,21 @@ class CommitmentForm(forms.Form):
 
     def __init__(self, *args: Any, parties: list[str], definitions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = _choices(parties)  # type: ignore[attr-defined]
-        self.fields["beneficiary"].choices = _choices(parties)  # type: ignore[attr-defined]
+        self.fields["owner"].choices = _choices(parties, blank=True)  # type: ignore[attr-defined]
+        self.fields["beneficiary"].choices = _choices(parties, blank=True)  # type: ignore[attr-defined]
         self.fields["covers"].choices = _choices(definitions, blank=True)  # type: ignore[attr-defined]
 
 
 class ReasonForm(forms.Form):
     code = forms.SlugField(label=_("Code"))
     label = forms.CharField(label=_("Meaning"), max_length=300)
-    group = forms.ChoiceField(label=_("Group"), choices=_choices(REASON_GROUPS))
+    group = forms.ChoiceField(label=_("Group"), choices=_choices(REASON_GROUPS, blank=True))
     owner = forms.ChoiceField(label=_("Miss owned by"))
     requires_text = forms.BooleanField(label=_("Needs a note"), required=False)
 
     def __init__(self, *args: Any, parties: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = _choices(parties)  # type: ignore[attr-defined]
+        self.fields["owner"].choices = _choices(parties, blank=True)  # type: ignore[attr-defined]
 
 
 class PausesForm(forms.Form):

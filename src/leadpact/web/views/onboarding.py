@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -29,6 +30,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from holidays.registry import COUNTRIES
 
 from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.agreements.services import agreement_import
@@ -57,7 +59,10 @@ _ZONES = sorted(zoneinfo.available_timezones())
 
 
 def _countries() -> list[tuple[str, str]]:
-    return sorted(((code, f"{code}") for code in holidays_lib.list_supported_countries()), key=lambda c: c[0])
+    """Country codes with public holidays, with the country's (English) name: ``NL — Netherlands``."""
+    names = {entry[1]: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", entry[0]) for entry in COUNTRIES.values()}
+    codes = [code for code in holidays_lib.list_supported_countries() if len(code) == 2]
+    return sorted(((code, f"{code} — {names.get(code, code)}") for code in codes), key=lambda c: c[0])
 
 
 def _may_create(user: Any) -> bool:
