@@ -214,6 +214,31 @@ def _app_urls(first):
         "team_invite": ["/team/invite/"],
         "accountability": [f"/accountability/?{q}"],
         "accountability_person": [f"/accountability/{sanne.pk}/?{q}"],
+        **_editor_urls(first, agreement),
+    }
+
+
+def _editor_urls(first, agreement):
+    """The agreement editor's and onboarding's pages, on the first organisation's version in force."""
+    version = agreement.versions.get(status="active")
+    v = version.pk
+    return {
+        "editor_start": ["/editor/", f"/editor/?source=active:{agreement.pk}"],
+        "editor_version": [f"/editor/{v}/"],
+        "editor_section": [
+            f"/editor/{v}/{section}/" for section in ("general", "definitions", "commitments")
+        ],
+        "editor_rule_check": [f"/editor/{v}/check/?rule=lead.score%3E1"],
+        "editor_yaml": [f"/editor/{v}/yaml/", f"/editor/{v}/yaml/?download"],
+        "editor_propose": [f"/editor/{v}/propose/"],
+        "editor_sign": [f"/editor/{v}/sign/?content_hash={version.content_hash}"],
+        "editor_activate": [f"/editor/{v}/activate/"],
+        "editor_delete": [f"/editor/{v}/delete/"],
+        "onboarding_start": ["/onboarding/"],
+        "onboarding_setup": ["/onboarding/setup/"],
+        "onboarding_teams": ["/onboarding/teams/"],
+        "onboarding_people": ["/onboarding/people/"],
+        "onboarding_agreement": ["/onboarding/agreement/"],
     }
 
 
