@@ -18,6 +18,7 @@ urlpatterns = [
     path("measure/<slug:key>/", scorecard.measure_commitment, name="measure_commitment"),
     path("accountability/", measure.accountability, name="accountability"),
     path("accountability/<int:pk>/", measure.accountability_person, name="accountability_person"),
+    path("data/", include("leadpact.web.urls_data")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
