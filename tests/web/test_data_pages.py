@@ -55,6 +55,7 @@ def test_an_upload_shows_every_column_with_values_and_what_it_becomes(admin):
     for header in ("Lead number", "Full name", "Mail", "Handed over", "Notes"):
         assert header in html
     assert "anna@example.nl" in html and "from the fair" in html
+    assert "header on row 1" in html and "<span>Lead number</span>" not in html  # the header is no value
     assert 'name="col_4"' in html and "kept with the lead as an extra field" in html
 
 
@@ -206,3 +207,31 @@ def test_column_choices_read_a_preset_as_it_is():
         "extra",
     ]
     assert column_choices(get_preset("hubspot"), header)[3].startswith("rule:")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_file_imports_in_the_background_and_its_progress_is_polled(monkeypatch):
+    import time
+
+    from leadpact.web.demo import demo_load
+    from leadpact.web.views import data
+
+    demo_load(with_leads=False)
+    org = Organization.objects.get()
+    admin = member_client(org, role=Membership.Role.ADMIN, username="ops")
+    monkeypatch.setattr(data, "INLINE_BYTES", 0)  # every file counts as big
+    rows = "".join(f"B-{i};Name {i};b{i}@example.nl;2026-10-05 10:00;\n" for i in range(300))
+    location = _upload(admin, SHEET.split("\n", 1)[0] + "\n" + rows, "big.csv")
+    response = _map(admin, location, CHOICES)
+    assert response.status_code == 302
+    job = ImportJob.objects.get(organization=org)
+    assert response["Location"] == f"/data/imports/{job.pk}/"
+    deadline = time.monotonic() + 60
+    while True:
+        progress = admin.get(f"/data/imports/{job.pk}/progress/").json()
+        if progress["done"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert progress["status"] == "completed" and progress["total"] == 300
+    assert progress["rows_imported"] == 300 and progress["percent"] == 100
+    assert Lead.objects.filter(organization=org).count() == 300

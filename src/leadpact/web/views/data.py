@@ -125,8 +125,9 @@ def data_home(request: AppRequest) -> HttpResponse:
 
 def _first_rows(
     path: Path, after: int, header: tuple[str, ...] | None
-) -> tuple[tuple[str, ...], list[list[str]]]:
-    """The header (the first non-empty row when not known) and the first rows below it, as text."""
+) -> tuple[tuple[str, ...], list[list[str]], int]:
+    """The header (the first non-empty row when not known), the first rows below it as text, and the
+    header's row number."""
     table, close = open_table(path)
     try:
         rows: list[list[str]] = []
@@ -143,7 +144,7 @@ def _first_rows(
             rows.append(texts)
             if len(rows) >= _PREVIEW_ROWS:
                 break
-        return found or (), rows
+        return found or (), rows, start
     finally:
         close()
 
@@ -154,8 +155,8 @@ def _inspect(path: Path, base: Mapping | None) -> tuple[tuple[str, ...], int, st
         with read_file(path, mapping=base, dayfirst=True) as result:
             return result.header, result.header_row, result.preset
     except (UnreadableFile, MappingError, ValueError):
-        header, _rows = _first_rows(path, 0, None)
-        return header, 0, None
+        header, _rows, number = _first_rows(path, 0, None)
+        return header, number, None
 
 
 def _bases(organization: Organization) -> dict[str, tuple[str, Mapping]]:
@@ -200,7 +201,7 @@ def import_map(request: AppRequest, token: str) -> HttpResponse:
         messages.error(request, _("%(name)s has no header row: nothing to import.") % {"name": name})
         _unstage(path)
         return redirect("data")
-    _header, samples = _first_rows(path, header_row, header)
+    _header, samples, _number = _first_rows(path, header_row, header)
     initial = column_choices(base, header)
     rules = base.events if base is not None else ()
     form_kwargs: dict[str, Any] = {"header": header, "initial_choices": initial, "rules": rules}
