@@ -20,6 +20,7 @@ urlpatterns = [
     path("accountability/", measure.accountability, name="accountability"),
     path("accountability/<int:pk>/", measure.accountability_person, name="accountability_person"),
     path("", include("leadpact.web.urls_editor")),
+    path("data/", include("leadpact.web.urls_data")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

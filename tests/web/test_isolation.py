@@ -20,10 +20,12 @@ from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.agreements.services import agreement_import
 from leadpact.core.agreement import agreement_template
 from leadpact.leads.models import (
+    ApiToken,
     ImportJob,
     Lead,
     SavedMapping,
     WebhookDelivery,
+    WebhookIntegration,
     WebhookRejection,
 )
 from leadpact.leads.services import api_token_create, webhook_integration_create
@@ -35,6 +37,7 @@ from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Membership, Organization, Person, Team
 from leadpact.web.admin_site import organization_path
 from leadpact.web.demo import demo_load
+from leadpact.web.views.data import stage_upload
 from tests.conftest import member_client
 from tests.measurement.scene import NINE_TO_FIVE, add_lead, local, person
 
@@ -184,7 +187,24 @@ def _app_urls(first):
     dispute = Dispute.objects.get(lead=lead)
     restatement = Restatement.objects.get(closed_period__agreement_version__agreement=agreement)
     q = f"period=2026-10&agreement={agreement.key}&organization={first.key}"
+    job = ImportJob.objects.get(organization=first)
+    token = ApiToken.objects.get(organization=first)
+    hook = WebhookIntegration.objects.get(organization=first)
+    alert_hook = AlertWebhook.objects.get(organization=first)
+    staged = stage_upload(first, "anna.csv", [b"external_id,name\nA-1,Anna Alpha\n"])
     return {
+        "data": ["/data/"],
+        "data_map": [f"/data/upload/{staged}/", f"/data/upload/{staged}/?base=none"],
+        "data_import": [f"/data/imports/{job.pk}/"],
+        "data_import_progress": [f"/data/imports/{job.pk}/progress/"],
+        "data_import_problems": [f"/data/imports/{job.pk}/problems.csv"],
+        "data_integrations": ["/data/integrations/"],
+        "data_token_revoke": [f"/data/integrations/tokens/{token.pk}/revoke/"],
+        "data_webhook": [f"/data/integrations/webhooks/{hook.pk}/"],
+        "data_webhook_test": [f"/data/integrations/webhooks/{hook.pk}/test/"],
+        "data_alerts": ["/data/alerts/"],
+        "data_alert_webhook_delete": [f"/data/alerts/webhooks/{alert_hook.pk}/delete/"],
+        "data_alerts_test": ["/data/alerts/test/"],
         "home": ["/", f"/?organization={first.key}"],
         "organizations": ["/organizations/"],
         "agreement": [f"/agreements/{agreement.pk}/", f"/agreements/{agreement.pk}/?version=1"],
