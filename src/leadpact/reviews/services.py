@@ -573,3 +573,59 @@ def review_close(*, review: Review, person: Person, now: dt.datetime) -> Review:
         after={"status": "closed", "day": review.day.isoformat()},
     )
     return review
+
+
+def reviews_send_due(*, now: dt.datetime) -> int:
+    """E-mail the pack (Markdown in the body, the PDF attached) to each series' attendees once, when a
+    review is less than the series' ``send_before_hours`` away; returns how many packs were sent.
+
+    A review is claimed (``emailed_at`` set) and committed before it is sent, so two workers never send the
+    same pack; a send that fails (the server refused) releases the claim for the next pass.
+    """
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+    from django.utils.translation import gettext as _
+    from django.utils.translation import override
+
+    from leadpact.reviews.render import pack_markdown, pack_pdf
+    from leadpact.reviews.selectors import review_pack
+
+    sent = 0
+    for series in ReviewSeries.objects.filter(send_before_hours__gt=0).select_related(
+        "agreement__organization"
+    ):
+        ahead = dt.timedelta(hours=series.send_before_hours)
+        today = now.astimezone(series_zone(series)).date()
+        last = (now + ahead).astimezone(series_zone(series)).date() + dt.timedelta(days=1)
+        for occurrence in series_occurrences(series, after=today, before=last):
+            if not occurrence.starts_at - ahead <= now < occurrence.starts_at:
+                continue
+            review = _review_make(series, occurrence)
+            with transaction.atomic():
+                claimed = Review.objects.filter(pk=review.pk, emailed_at__isnull=True).update(emailed_at=now)
+            if not claimed:
+                continue
+            recipients = [p.email for p in series.attendees.order_by("email") if p.email]
+            try:
+                pack = review_pack(review=review, now=now)
+                lang = series.language
+                with override(lang):
+                    subject = _("Review pack: %(series)s on %(day)s") % {
+                        "series": series.name,
+                        "day": review.day.isoformat(),
+                    }
+                message = EmailMessage(
+                    subject=subject,
+                    body=pack_markdown(pack, lang),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=recipients,
+                )
+                message.attach(
+                    f"{series.key}-{review.day.isoformat()}.pdf", pack_pdf(pack, lang), "application/pdf"
+                )
+                message.send(fail_silently=False)
+            except (OSError, ValueError):
+                Review.objects.filter(pk=review.pk).update(emailed_at=None)
+                continue
+            sent += 1
+    return sent
