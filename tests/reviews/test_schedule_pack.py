@@ -197,7 +197,9 @@ def test_the_cli_writes_the_pack_in_each_format_and_the_calendar(series, demo, t
         "2026-12-01T09:00+01:00",
         stdout=out,
     )
-    assert "19 oktober 2026, 10:00" in out.getvalue()
+    dutch = out.getvalue()
+    assert "Begint 19 oktober 2026, 10:00." in dutch
+    assert "## 1. Scorekaarten van beide kanten" in dutch and "## 10. Doelen in gewone woorden" in dutch
     pdf = tmp_path / "pack.pdf"
     call_command(
         "review",

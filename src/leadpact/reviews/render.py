@@ -285,7 +285,7 @@ def pack_html(pack: dict[str, Any], lang: str, *, for_print: bool = False) -> st
 def pack_markdown(pack: dict[str, Any], lang: str) -> str:
     """The pack as Markdown (for an e-mail or a wiki)."""
     with translation.override(lang):
-        text = render_to_string("reviews/pack.md", pack_context(pack, lang))
+        text = render_to_string("reviews/pack_markdown.txt", pack_context(pack, lang))
     lines = [line.rstrip() for line in text.splitlines()]
     out: list[str] = []
     for line in lines:  # no runs of blank lines from the template's tags
