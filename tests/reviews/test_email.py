@@ -60,7 +60,9 @@ def test_the_pack_arrives_once_a_day_before_the_review(series, smtp):
     assert "review packs sent 0" in _worker(local(2026, 10, 19, 9, 0))
     assert len(smtp.messages) == 1
     recipients, raw = smtp.messages[0]
-    assert sorted(recipients) == sorted(series.attendees.values_list("email", flat=True))
+    in_post = series.attendees.exclude(end_date__lte="2026-10-19")
+    assert sorted(recipients) == sorted(in_post.values_list("email", flat=True))
+    assert "thijs.vos@example.com" not in recipients  # left in June: no pack for him
     message = email.message_from_bytes(raw)
     assert "2026-10-19" in str(email.header.make_header(email.header.decode_header(message["Subject"])))
     parts = {part.get_content_type(): part for part in message.walk()}

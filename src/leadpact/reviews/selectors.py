@@ -99,15 +99,16 @@ def review_previous(review: Review) -> Review | None:
 
 
 def action_items_carried(review: Review) -> QuerySet[ActionItem]:
-    """The action items earlier reviews of the series raised that are still open, or were done since the
-    previous review — "last review's action items and their state"."""
+    """The action items earlier reviews of the series raised that are still open, those the previous
+    review raised (whatever their state), and those done since it — "last review's action items and their
+    state"."""
     previous = review_previous(review)
-    since = previous.starts_at if previous is not None else None
-    done_recently = Q(status=ActionItem.Status.DONE)
-    done_recently &= Q(done_at__gte=since) if since is not None else Q()
+    shown = Q(status=ActionItem.Status.OPEN)
+    if previous is not None:
+        shown |= Q(review=previous) | Q(done_at__gte=previous.starts_at)
     return (
         ActionItem.objects.filter(review__series=review.series, review__day__lt=review.day)
-        .filter(Q(status=ActionItem.Status.OPEN) | done_recently)
+        .filter(shown)
         .select_related("owner", "review")
         .order_by("due", "id")
     )
@@ -534,7 +535,12 @@ def review_pack(*, review: Review, now: dt.datetime) -> dict[str, Any]:
         "period": str(period),
         "period_names": names,
         "agreement_version": version.number if version is not None else None,
-        "attendees": [p.name for p in series.attendees.order_by("team__key", "name")],
+        "attendees": [
+            p.name
+            for p in series.attendees.filter(Q(end_date__isnull=True) | Q(end_date__gt=review.day)).order_by(
+                "team__key", "name"
+            )
+        ],
     }
     if version is None:
         pack.update(scorecard=[], breaches=[], exceptions={}, quality={}, targets=[], changes=[])

@@ -605,7 +605,11 @@ def reviews_send_due(*, now: dt.datetime) -> int:
                 claimed = Review.objects.filter(pk=review.pk, emailed_at__isnull=True).update(emailed_at=now)
             if not claimed:
                 continue
-            recipients = [p.email for p in series.attendees.order_by("email") if p.email]
+            recipients = [
+                p.email
+                for p in series.attendees.order_by("email")
+                if p.email and (p.end_date is None or p.end_date > review.day)
+            ]
             try:
                 pack = review_pack(review=review, now=now)
                 lang = series.language
