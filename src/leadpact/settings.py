@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "leadpact.audit",
     "leadpact.leads",
     "leadpact.measurement",
+    "leadpact.reviews",
 ]
 
 MIDDLEWARE = [

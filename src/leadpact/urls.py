@@ -27,4 +27,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("hooks/", include("leadpact.leads.hooks_urls")),
+    path("reviews/", include("leadpact.reviews.urls")),
 ]

@@ -35,6 +35,14 @@ from leadpact.measurement.disputes.services import dispute_open
 from leadpact.measurement.models import Alert, AlertWebhook, LeadClock, Restatement
 from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Membership, Organization, Person, Team
+from leadpact.reviews.models import ActionItem, ExchangeNote, ReviewSeries
+from leadpact.reviews.services import (
+    action_item_add,
+    review_for_day,
+    review_note_post,
+    series_create,
+    support_commitment_add,
+)
 from leadpact.web.admin_site import organization_path
 from leadpact.web.demo import demo_load
 from leadpact.web.views.data import stage_upload
@@ -113,6 +121,39 @@ def first():
     closed = period_close(version=version, period="2026-09", actor=person("sanne"), now=now)
     Restatement.objects.create(
         closed_period=closed, created_at=now, measured_at=now, differences=[], figures={}, fingerprint="x"
+    )
+    series = series_create(
+        agreement=version.agreement,
+        key="weekly",
+        name="Weekly review",
+        rrule="FREQ=WEEKLY;BYDAY=MO",
+        starts_on=dt.date(2026, 9, 7),
+        time=dt.time(10),
+        actor="test",
+        now=now,
+    )
+    review = review_for_day(series=series, day=dt.date(2026, 10, 19))
+    sanne = person("sanne")
+    review_note_post(
+        review=review,
+        author=sanne,
+        direction="marketing_to_sales",
+        category="campaign",
+        text="webinar",
+        question=True,
+        now=now,
+    )
+    commitment = support_commitment_add(
+        agreement=version.agreement, side=sales, text="monthly lost reasons", actor="test", now=now
+    )
+    action_item_add(
+        review=review,
+        owner=sanne,
+        text="brief sales",
+        due=dt.date(2026, 10, 26),
+        author=sanne,
+        commitment=commitment,
+        now=now,
     )
     member_client(org, username="insider")
     return org
@@ -235,6 +276,7 @@ def _app_urls(first):
         "accountability": [f"/accountability/?{q}"],
         "accountability_person": [f"/accountability/{sanne.pk}/?{q}"],
         **_editor_urls(first, agreement),
+        **_review_urls(first),
     }
 
 
@@ -259,6 +301,27 @@ def _editor_urls(first, agreement):
         "onboarding_teams": ["/onboarding/teams/"],
         "onboarding_people": ["/onboarding/people/"],
         "onboarding_agreement": ["/onboarding/agreement/"],
+    }
+
+
+def _review_urls(first):
+    series = ReviewSeries.objects.get(agreement__organization=first)
+    note = ExchangeNote.objects.get(review__series=series)
+    item = ActionItem.objects.get(review__series=series)
+    at = f"/reviews/{series.pk}/2026-10-19/"
+    return {
+        "reviews": ["/reviews/"],
+        "review_series": [f"/reviews/{series.pk}/"],
+        "review_series_calendar": [f"/reviews/{series.pk}/calendar.ics"],
+        "review_series_rotate": [f"/reviews/{series.pk}/feed/rotate/"],
+        # the feed opens with its secret only: a guessed or other token finds nothing
+        "review_feed": ["/reviews/feed/not-the-token-of-this-series.ics", f"/reviews/feed/{series.pk}.ics"],
+        "review_action_done": [f"/reviews/actions/{item.pk}/done/"],
+        "review": [at, f"/reviews/{series.pk}/2026-10-20/"],
+        "review_note": [f"{at}note/"],
+        "review_answer": [f"{at}answer/{note.pk}/"],
+        "review_meeting": [f"{at}meeting/"],
+        "review_download": [f"{at}pack.md", f"{at}pack.html"],
     }
 
 

@@ -13,10 +13,14 @@ from django.utils import timezone
 from leadpact.measurement.alerts.services import alerts_deliver
 from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.closing.services import restatements_record_due
+from leadpact.reviews.services import reviews_send_due
 
 
 class Command(BaseCommand):
-    help = "Update every SLA clock and send the alerts that are due; database-backed, safe to restart."
+    help = (
+        "Update every SLA clock and send the alerts and review packs that are due; database-backed, safe to "
+        "restart."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -47,6 +51,7 @@ class Command(BaseCommand):
             now = fixed or timezone.now()
             update = clocks_update(now=now)
             report = alerts_deliver(now=now)
+            packs = reviews_send_due(now=now)
             restated = ""
             if restate_every > 0 and (restated_at is None or time.monotonic() - restated_at >= restate_every):
                 restated_at = time.monotonic()
@@ -55,7 +60,7 @@ class Command(BaseCommand):
                 f"{now:%Y-%m-%d %H:%M:%S} clocks {update.clocks} (written {update.written},"
                 f" {update.compute_seconds:.3f}s), alerts queued {update.alerts}, sent {report.sent},"
                 f" retried {report.retried}, failed {report.failed}, interrupted {report.interrupted}"
-                f"{restated}"
+                f"{restated}, review packs sent {packs}"
             )
             if options["once"]:
                 return
