@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "leadpact.audit",
     "leadpact.leads",
     "leadpact.measurement",
+    "leadpact.demo",  # `leadpact demo`: the demo organisation and its history
 ]
 
 MIDDLEWARE = [

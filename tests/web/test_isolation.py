@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.agreements.services import agreement_import
 from leadpact.core.agreement import agreement_template
+from leadpact.demo.services import demo_load
 from leadpact.leads.models import (
     ImportJob,
     Lead,
@@ -33,7 +34,6 @@ from leadpact.measurement.models import Alert, AlertWebhook, LeadClock, Restatem
 from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Membership, Organization, Person, Team
 from leadpact.web.admin_site import organization_path
-from leadpact.web.demo import demo_load
 from tests.conftest import member_client
 from tests.measurement.scene import NINE_TO_FIVE, add_lead, local, person
 

@@ -1,5 +1,5 @@
-"""The demo organisation, loaded by ``leadpact start``: teams, people with leave, and the template
-agreement signed by both leads and active from 1 January 2026.
+"""The demo organisation, loaded by ``leadpact demo`` (and so by ``leadpact start``): teams, people with
+leave, and the template agreement signed by both leads and active from 1 January 2026.
 
 Everything goes through the same services a person's actions do (so the audit trail is real), and
 loading twice changes nothing.
@@ -130,8 +130,8 @@ def demo_load(*, with_leads: bool = True, now: dt.datetime | None = None) -> str
     ``with_leads`` adds the months of lead traffic (about 13,000 leads by late November; some seconds);
     tests that only need the organisation and agreement leave it out.
     """
+    from leadpact.demo._leads import demo_leads_load
     from leadpact.leads.models import Lead
-    from leadpact.web.demo_leads import demo_leads_load
 
     org, made = _organisation()
     version = _agreement(org)

@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Load the demo organisation: teams, people, agreement (safe to run twice)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from leadpact.web.demo import demo_load
+        from leadpact.demo.services import demo_load
 
         summary = demo_load()
         if options["verbosity"]:

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from leadpact.demo.services import demo_load
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent
-from leadpact.web.demo import demo_load
 
 NOW = dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC)
 
