@@ -128,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # not a rule: forgets the first login kept in the data folder once its password is changed
     {"NAME": "leadpact.web.passwords.FirstLoginForgotten"},
+    {"NAME": "leadpact.demo.logins.DemoLoginForgotten"},  # the same for the demo's logins
 ]
 
 LANGUAGE_CODE = "en"

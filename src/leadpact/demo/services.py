@@ -127,14 +127,18 @@ def _agreement(org: Organization) -> AgreementVersion:
 def demo_load(*, with_leads: bool = True, now: dt.datetime | None = None) -> str:
     """Load the demo data idempotently and return a one-line summary.
 
-    ``with_leads`` adds the months of lead traffic (about 13,000 leads by late November; some seconds);
+    ``with_leads`` adds the months of lead traffic (about 13,000 leads by late November; some seconds)
+    and a login for every role (:mod:`leadpact.demo.logins`: a password hash each, so left out too);
     tests that only need the organisation and agreement leave it out.
     """
     from leadpact.demo._leads import demo_leads_load
+    from leadpact.demo.logins import demo_logins_ensure
     from leadpact.leads.models import Lead
 
     org, made = _organisation()
     version = _agreement(org)
+    if with_leads:
+        demo_logins_ensure(organization=org, actor=ACTOR)
     new_leads = demo_leads_load(org, now=now or timezone.now()) if with_leads else 0
     people = Person.objects.filter(team__organization=org).count()
     leads = Lead.objects.filter(organization=org).count()
