@@ -256,8 +256,10 @@ def demo_history_load(org: Organization, *, now: dt.datetime) -> None:
                 break
         assert Restatement.objects.filter(status=Restatement.Status.PENDING).count() <= 1
 
-    # and one dispute nobody has decided yet, on a lead of the last two weeks
-    recent = _checked(org, data__reason_code="wrong_role").filter(created_at__gte=now - dt.timedelta(days=14))
+    # and one dispute nobody has decided yet, on a lead of the last weeks
+    recent = _checked(org, data__reason_code__in=("wrong_role", "not_icp", "insufficient_data")).filter(
+        created_at__gte=now - dt.timedelta(days=45)
+    )
     for lead in recent.exclude(pk__in=Dispute.objects.values("lead_id")).reverse()[:20]:
         reason = "The contact is an intern; the buyer is their manager, whom marketing did not hand over."
         if _dispute(lead, reason, decide=None, by=sales, now=now) is not None:

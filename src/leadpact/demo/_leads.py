@@ -407,7 +407,14 @@ def _reassigned(
     for e in after:
         if e.actor == leaver.email:
             e.actor = heir.email
-    moved = EventRecord(SOURCE, lead.external_id, "assigned", at, actor=heir.email, data={"reason": "left"})
+    moved = EventRecord(
+        SOURCE,
+        lead.external_id,
+        "assigned",
+        at,
+        actor=heir.email,
+        data={"value": heir.email, "reason": "left"},
+    )
     return [*before, moved, *after]
 
 
@@ -430,7 +437,7 @@ def _story(
     handed = _later(rng, created, 0.05)
     events.append(EventRecord(SOURCE, key, "handed_over", handed, actor=marketer.email))
     assigned = handed + dt.timedelta(seconds=rng.randint(20, 900))
-    events.append(EventRecord(SOURCE, key, "assigned", assigned, actor=rep.email))
+    events.append(EventRecord(SOURCE, key, "assigned", assigned, actor=rep.email, data={"value": rep.email}))
     events.append(
         EventRecord(
             SOURCE,
