@@ -200,7 +200,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     if AGREEMENT:
         from leadpact.agreements.models import AgreementVersion
-        from leadpact.web.demo import demo_load
+        from leadpact.demo.services import demo_load
 
         demo_load(with_leads=False)
         organization = AgreementVersion.objects.get(status="active").agreement.organization

@@ -62,8 +62,8 @@ def generate(n: int, open_days: float, seed: int) -> dict[str, object]:
     from django.db import connection, transaction
 
     from leadpact.agreements.models import AgreementVersion
+    from leadpact.demo.services import demo_load
     from leadpact.organization.models import Person, Team
-    from leadpact.web.demo import demo_load
 
     call_command("migrate", verbosity=0)
     demo_load(with_leads=False)

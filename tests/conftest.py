@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from leadpact.agreements.models import AgreementVersion
+from leadpact.demo.services import demo_load
 from leadpact.organization.models import Membership, Organization, Person
-from leadpact.web.demo import demo_load
 
 PASSWORD = "a-long-enough-passphrase"
 

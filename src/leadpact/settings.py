@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "leadpact.leads",
     "leadpact.measurement",
     "leadpact.reviews",
+    "leadpact.demo",  # `leadpact demo`: the demo organisation and its history
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # not a rule: forgets the first login kept in the data folder once its password is changed
     {"NAME": "leadpact.web.passwords.FirstLoginForgotten"},
+    {"NAME": "leadpact.demo.logins.DemoLoginForgotten"},  # the same for the demo's logins
 ]
 
 LANGUAGE_CODE = "en"

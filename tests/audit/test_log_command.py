@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from leadpact.web.demo import demo_load
+from leadpact.demo.services import demo_load
 
 
 def log(*args: str) -> list[str]:

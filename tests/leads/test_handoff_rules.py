@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from leadpact.core.rules import rules_check
+from leadpact.demo.services import demo_load
 from leadpact.leads import _handoff
 from leadpact.leads._handoff import _RULE_COLUMNS, Handoff, HandoffChecker, _rule_values
 from leadpact.leads._sql import adapt_json, datetime_adapter
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent
 from leadpact.organization.models import Organization
-from leadpact.web.demo import demo_load
 
 NOW = dt.datetime(2026, 2, 2, 9, 0, tzinfo=dt.UTC)
 

@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 
 from leadpact.agreements.models import AgreementVersion
+from leadpact.demo.services import demo_load
 from leadpact.leads.models import HandoffCheck
 from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.disputes.services import dispute_open
 from leadpact.measurement.models import Dispute
 from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Person
-from leadpact.web.demo import demo_load
 
 NOW = dt.datetime(2026, 1, 20, 10, 0, tzinfo=dt.UTC)
 

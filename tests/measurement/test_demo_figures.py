@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from leadpact.agreements.models import AgreementVersion
+from leadpact.demo.services import demo_load
 from leadpact.measurement.scorecard.selectors import measure_periods
-from leadpact.web.demo import demo_load
 
 NOW = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
 

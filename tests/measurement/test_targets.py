@@ -15,11 +15,11 @@ from leadpact.core.calendar import BusinessCalendar
 from leadpact.core.periods import Period
 from leadpact.core.targets import TargetRule
 from leadpact.demo import demo_organisation
+from leadpact.demo.services import demo_load
 from leadpact.errors import ApplicationError
 from leadpact.measurement.targets.selectors import commitment_targets, version_period_targets
 from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Person
-from leadpact.web.demo import demo_load
 
 
 def test_every_commitment_has_a_target_for_every_month_team_and_person(demo):

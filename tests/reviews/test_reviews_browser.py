@@ -13,7 +13,7 @@ from django.utils import timezone
 from leadpact.organization.models import Membership, Organization, Person
 from leadpact.reviews.models import ActionItem, ExchangeNote, Review, ReviewSeries
 from leadpact.reviews.schedule import series_occurrences
-from leadpact.web.demo import demo_load
+from leadpact.demo.services import demo_load
 from tests.browser import chromium_page
 from tests.conftest import PASSWORD
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadpact.web.demo import demo_load
+from leadpact.demo.services import demo_load
 from leadpact.web.management.commands.start import ensure_first_user
 from tests.browser import chromium_page
 

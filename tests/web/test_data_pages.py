@@ -213,7 +213,7 @@ def test_column_choices_read_a_preset_as_it_is():
 def test_a_big_file_imports_in_the_background_and_its_progress_is_polled(monkeypatch):
     import time
 
-    from leadpact.web.demo import demo_load
+    from leadpact.demo.services import demo_load
     from leadpact.web.views import data
 
     demo_load(with_leads=False)

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from leadpact.agreements.models import Agreement, AgreementVersion
 from leadpact.agreements.services import agreement_import
 from leadpact.core.agreement import agreement_template
+from leadpact.demo.services import demo_load
 from leadpact.leads.models import (
     ApiToken,
     ImportJob,
@@ -44,7 +45,6 @@ from leadpact.reviews.services import (
     support_commitment_add,
 )
 from leadpact.web.admin_site import organization_path
-from leadpact.web.demo import demo_load
 from leadpact.web.views.data import stage_upload
 from tests.conftest import member_client
 from tests.measurement.scene import NINE_TO_FIVE, add_lead, local, person

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from leadpact.demo.services import demo_load
 from leadpact.organization.models import Organization
-from leadpact.web.demo import demo_load
 from tests.conftest import member_client
 
 

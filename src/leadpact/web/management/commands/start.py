@@ -58,6 +58,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  log in as: {username}   password: {password}")
         else:
             self.stdout.write(f"  log in as: {username} (password as you last set it)")
+        from leadpact.demo.logins import demo_login_lines  # every role's login, when the demo is loaded
+
+        for line in demo_login_lines():
+            self.stdout.write(line)
         self.stdout.write("")
         if not options["no_serve"]:
             call_command("runserver", addr, use_reloader=False)

@@ -1,5 +1,5 @@
-"""The demo organisation, loaded by ``leadpact start``: teams, people with leave, and the template
-agreement signed by both leads and active from 1 January 2026.
+"""The demo organisation, loaded by ``leadpact demo`` (and so by ``leadpact start``): teams, people with
+leave, and the template agreement signed by both leads and active from 1 January 2026.
 
 Everything goes through the same services a person's actions do (so the audit trail is real), and
 loading twice changes nothing.
@@ -8,6 +8,7 @@ loading twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +34,7 @@ from leadpact.organization.services import (
     team_create,
 )
 
-__all__ = ["demo_load"]
+__all__ = ["demo_load", "demo_reset"]
 
 ACTOR = "demo"
 # The demo agreement was proposed and signed in December 2025, so it is in force from 1 January 2026.
@@ -41,8 +42,15 @@ SIGNED_AT = dt.datetime(2025, 12, 15, 10, 30, tzinfo=dt.UTC)
 KINDS = {"marketing": Team.Kind.MARKETING, "sales": Team.Kind.SALES, "sdr": Team.Kind.SDR}
 
 
-def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+def _date(value: Any, years: int = 0) -> dt.date:
+    """A date of organisation.yaml, moved by whole ``years`` (29 February becomes the 28th)."""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    if not years:
+        return day
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def _user_for(person: dict[str, Any]) -> Any:
@@ -59,7 +67,8 @@ def _user_for(person: dict[str, Any]) -> Any:
 
 
 @transaction.atomic
-def _organisation() -> tuple[Organization, int]:
+def _organisation(years: int = 0) -> tuple[Organization, int]:
+    """The organisation, its teams and people; their dates moved by ``years`` (the demo moves with today)."""
     data = demo_organisation()
     info = data["organisation"]
     org = Organization.objects.filter(key=info["slug"]).first()
@@ -89,21 +98,26 @@ def _organisation() -> tuple[Organization, int]:
                 email=p["email"],
                 role=p.get("role", "member"),
                 fte=Decimal(str(p.get("fte", 1))),
-                start_date=_date(p["start"]),
-                end_date=_date(p["end"]) if p.get("end") else None,
+                start_date=_date(p["start"], years),
+                end_date=_date(p["end"], years) if p.get("end") else None,
                 hours=p.get("hours"),
                 user=user,
                 actor=ACTOR,
             )
             for first, end in p.get("leave") or []:
-                leave_add(person=person, first_day=_date(first), end_day=_date(end), actor=ACTOR)
+                leave_add(
+                    person=person, first_day=_date(first, years), end_day=_date(end, years), actor=ACTOR
+                )
             made += 1
     return org, made
 
 
 @transaction.atomic
 def _agreement(org: Organization) -> AgreementVersion:
-    version = agreement_import(organization=org, yaml_text=agreement_template("en"), actor=ACTOR)
+    """Version 1: the template, signed in December 2025 and in force from 1 January 2026."""
+    version = AgreementVersion.objects.filter(
+        agreement__organization=org, number=1
+    ).first() or agreement_import(organization=org, yaml_text=agreement_template("en"), actor=ACTOR)
     if version.status == Status.DRAFT:
         version = agreement_version_propose(version=version, actor=ACTOR, now=SIGNED_AT)
     if version.status == Status.PROPOSED:
@@ -124,22 +138,59 @@ def _agreement(org: Organization) -> AgreementVersion:
     return version
 
 
-def demo_load(*, with_leads: bool = True, now: dt.datetime | None = None) -> str:
+def demo_load(
+    *,
+    with_leads: bool = True,
+    now: dt.datetime | None = None,
+    leads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> str:
     """Load the demo data idempotently and return a one-line summary.
 
-    ``with_leads`` adds the months of lead traffic (about 13,000 leads by late November; some seconds);
-    tests that only need the organisation and agreement leave it out.
+    ``with_leads`` adds the year of lead traffic up to ``now`` (about 13,000 leads; ``leads`` scales it
+    to about that many, ``progress`` is told of each stored batch), the history (an earlier and a
+    proposed agreement version, disputes, closed months, a restatement), the clocks, and a login for
+    every role (:mod:`leadpact.demo.logins`: a password hash each). Tests that only need the
+    organisation and its agreement in force leave it out: that part takes about a second.
     """
+    from leadpact.demo._history import demo_history_load, demo_versions_load
+    from leadpact.demo._leads import demo_leads_load, demo_year_shift
+    from leadpact.demo.logins import demo_logins_ensure
     from leadpact.leads.models import Lead
-    from leadpact.web.demo_leads import demo_leads_load
+    from leadpact.measurement.clocks.services import clocks_update
 
-    org, made = _organisation()
+    now = now or timezone.now()
+    org, made = _organisation(demo_year_shift(now))
     version = _agreement(org)
-    new_leads = demo_leads_load(org, now=now or timezone.now()) if with_leads else 0
+    new_leads = 0
+    if with_leads:
+        demo_logins_ensure(organization=org, actor=ACTOR)
+        demo_versions_load(org, version, now=now)
+        new_leads = demo_leads_load(org, now=now, leads=leads, progress=progress)
+        demo_history_load(org, now=now)
+        clocks_update(now=now, organization=org)
+        version = AgreementVersion.objects.get(agreement__organization=org, status=Status.ACTIVE)
     people = Person.objects.filter(team__organization=org).count()
-    leads = Lead.objects.filter(organization=org).count()
+    leads_count = Lead.objects.filter(organization=org).count()
     return (
         f"demo: {org.name}: {org.teams.count()} teams, {people} people ({made} new); "
         f"agreement {version.agreement.key} v{version.number} {version.status}; "
-        f"{leads} leads ({new_leads} new)"
+        f"{leads_count} leads ({new_leads} new)"
     )
+
+
+def demo_reset() -> None:
+    """Empty the database for a fresh demo: refused when it holds an organisation besides the demo's."""
+    from django.core.management import call_command
+
+    from leadpact.errors import ApplicationError
+
+    slug = demo_organisation()["organisation"]["slug"]
+    others = Organization.objects.exclude(key=slug).values_list("key", flat=True)
+    if others:
+        raise ApplicationError(
+            "demo.reset_refused",
+            f"demo --reset empties the whole database, and it holds other organisations too "
+            f"({', '.join(others)}); use a data folder of its own for the demo (LEADPACT_DATA_DIR)",
+        )
+    call_command("flush", interactive=False, verbosity=0)
