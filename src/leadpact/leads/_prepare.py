@@ -161,6 +161,8 @@ def event_data(record: EventRecord) -> dict[str, Any]:
         data["currency"] = record.currency
     if record.source_ref:
         data["source_ref"] = record.source_ref
+    if record.precision and record.precision != "microsecond":
+        data["precision"] = record.precision
     return data
 
 

@@ -24,7 +24,7 @@ import queue
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -80,6 +80,9 @@ class ImportOutcome:
 
     job: ImportJob
     result: Literal["imported", "resumed", "already_imported"]
+    #: what the import assumed, in words: ``timezone``, ``encoding``, ``delimiter``, ``dates`` (empty when
+    #: nothing was read)
+    assumed: dict[str, str] = field(default_factory=dict)
 
 
 def import_job_report_csv(job: ImportJob) -> str:
@@ -248,6 +251,12 @@ def lead_import(
         preset = None
         dayfirst = None
         tz = None
+    zone_why = "given"
+    if tz is None and job is None:
+        # times without an offset are the organisation's local times unless the caller says otherwise
+        tz, zone_why = organization.timezone, "the organisation's"
+    elif tz is None:
+        zone_why = "as the interrupted import read it"
     family = preset if preset in PRESET_FAMILIES else None
     options: dict[str, Any] = {
         "preset": None if family else preset,
@@ -259,6 +268,7 @@ def lead_import(
     if family is not None and not (result.preset or "").startswith(family):
         result.close()
         raise UnreadableFile(f"the file is not a {family} export (its header looks like {result.preset})")
+    assumed = _assumed(result, zone_why)
     with result:
         started = clock()
         if job is None:
@@ -312,7 +322,22 @@ def lead_import(
             )
             raise
     job.refresh_from_db()
-    return ImportOutcome(job, kind)
+    return ImportOutcome(job, kind, assumed)
+
+
+def _assumed(result: ImportResult, zone_why: str) -> dict[str, str]:
+    """What the reader assumed about the file, in words (the CLI prints it before anything else)."""
+    out = {"timezone": f"{result.mapping.timezone} ({zone_why})"}
+    if result.encoding is not None:
+        why = next((n.split(": ", 1)[1] for n in result.notes if n.startswith("encoding ")), "")
+        out["encoding"] = f"{result.encoding} ({why})" if why else result.encoding
+    if result.delimiter is not None:
+        out["delimiter"] = {"\t": "tab", ",": "comma (,)", ";": "semicolon (;)"}.get(
+            result.delimiter, repr(result.delimiter)
+        )
+    if result.date_formats:
+        out["dates"] = ", ".join(f"{column!r} {shape}" for column, shape in result.date_formats.items())
+    return out
 
 
 _COUNTERS = ["rows_read", "rows_imported", "problems_count", "last_committed_row", "heartbeat_at"]

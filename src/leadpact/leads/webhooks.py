@@ -243,8 +243,10 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
                 f"{p.what} {kept[p.index] if p.what == 'event' else p.index}: {p.field}: {p.reason}"
                 for p in outcome.problems
             ]
-        if parsed.ignored:
-            notes.append(f"{parsed.ignored} item(s) of kinds leadpact does not use were ignored")
+        notes += [
+            f"item {p.index} ignored: {p.reason}" if p.index >= 0 else f"ignored: {p.reason}"
+            for p in parsed.ignored_items
+        ]
         locked.status = WebhookDelivery.Status.PROCESSED
         locked.error = "\n".join(notes)[:5000]
         locked.events_stored = stored

@@ -13,7 +13,8 @@ CreatedDate in UTC ``2026-11-26T14:05:00.000Z``, ConvertedDate, IsConverted, Las
 Events: Create Date → created; Converted Date → qualified (conversion is where Salesforce turns a lead
 into an opportunity-ready contact); Lead Status "Closed - Not Converted" (or "Unqualified") →
 rejected at the last modification (Salesforce exports no status date; ``data["note"]`` says so).
-ConvertedDate is a date without a time: midnight in the file's timezone.
+ConvertedDate is a date without a time: midnight in the file's timezone. Consent: "Email Opt Out" /
+``HasOptedOutOfEmail`` (checked → no consent, unchecked → consent).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ SALESFORCE_REPORT = Mapping(
         ("Lead ID", "external_id"),
         ("Lead-id", "external_id"),
         ("First Name", "first_name"),
+        ("Email Opt Out", "consent_opt_out"),
+        ("E-mail afmelden", "consent_opt_out"),
         ("Voornaam", "first_name"),
         ("Last Name", "last_name"),
         ("Achternaam", "last_name"),
@@ -92,6 +95,7 @@ SALESFORCE_BULK = Mapping(
     columns=(
         ("Id", "external_id"),
         ("FirstName", "first_name"),
+        ("HasOptedOutOfEmail", "consent_opt_out"),
         ("LastName", "last_name"),
         ("Name", "name"),
         ("Email", "email"),
