@@ -119,3 +119,20 @@ def test_two_calls_a_second_apart_stay_two(organization, hubspot):
     assert not same_event(first, "second", second, "second")
     assert same_event(dt.datetime(2026, 10, 6, 22, 0, tzinfo=UTC), "day", second, "millisecond")
     assert not same_event(dt.datetime(2026, 10, 7, 22, 0, tzinfo=UTC), "day", second, "millisecond")
+
+
+def test_a_refinement_that_would_reorder_the_leads_facts_is_not_applied():
+    """An export's handoff and call in one minute: the webhook's handoff at .123 would fall after the call."""
+    from leadpact.leads._identity import resolve
+
+    minute = dt.datetime(2026, 10, 7, 13, 31, tzinfo=UTC)
+    stored = [
+        (1, 9, "handed_over", minute, {"precision": "minute"}),
+        (2, 9, "contact_attempt", minute, {"precision": "minute"}),
+    ]
+    fine = minute + dt.timedelta(milliseconds=123)
+    decided = resolve([(0, 9, "handed_over", fine, {})], stored)
+    assert decided.same == {0: 1} and not decided.supersede
+    # a call later in the minute is after the refined handoff either way: the refinement applies
+    later = [stored[0], (2, 9, "contact_attempt", minute + dt.timedelta(minutes=1), {"precision": "minute"})]
+    assert resolve([(0, 9, "handed_over", fine, {})], later).supersede == {0: 1}

@@ -491,6 +491,13 @@ def _hubspot_item(item: Any, out: _Collect) -> None:
             status_kind, code = HUBSPOT_STATUSES[value]
             event(status_kind, reason_code=code)
         elif name == "hubspot_owner_id":
+            # the owner id matches a person by their HubSpot user id (Person.crm_ids)
+            out.leads.append(
+                LeadRecord(
+                    source="hubspot", external_id=external_id, fields=LeadFields(), created_at=None,
+                    sales_owner=value,
+                )
+            )  # fmt: skip
             event("assigned", data={"value": value})
         else:
             event("field_changed", data={"field": name, "value": value})

@@ -12,7 +12,11 @@ Values (a note, a channel) do not take part: two reports of one fact may word it
 
 Conflicts: the most precise report wins. A finer report of a stored event is stored and the coarser one is
 voided (a ``voided`` event naming it, reason ``superseded``; the log stays append-only and measurement
-leaves it out); an equal or coarser report adds nothing. Reports of the same precision are left to their
+leaves it out); an equal or coarser report adds nothing. One exception keeps the order the coarser source
+gave: a refinement that would carry the event past another event of the lead known only at the coarser
+precision (an export's handoff "15:31" and call "15:31"; the handoff refined to 15:31:00.123 would fall
+after the call and the call would stop counting) is not applied — the coarser report stays, so the facts
+keep the order their only common evidence gives them. Reports of the same precision are left to their
 content key (the same values at the same instant are one event, as before), so two calls a second apart
 — or two calls the API gives at one instant with different values — stay two calls.
 
@@ -108,10 +112,12 @@ def resolve(
     rows = list(stored)
     voided = {voided_event_id(data) for _, _, kind, _, data in rows if kind == VOIDED}
     by_lead_kind: dict[tuple[int, str], list[tuple[int, dt.datetime, str]]] = {}
+    by_lead: dict[int, list[tuple[int, dt.datetime, str]]] = {}
     for pk, lead_id, kind, at, data in rows:
         if kind == VOIDED or pk in voided:
             continue
         by_lead_kind.setdefault((lead_id, kind), []).append((pk, at, _precision(data)))
+        by_lead.setdefault(lead_id, []).append((pk, at, _precision(data)))
     taken: dict[tuple[int, str], list[tuple[int, dt.datetime, str]]] = {}
     for index, lead_id, kind, at, data in candidates:
         if kind == VOIDED:
@@ -132,7 +138,9 @@ def resolve(
         )
         if match is not None:
             pk, b_precision = match
-            if _rank(precision) > _rank(b_precision):
+            if _rank(precision) > _rank(b_precision) and not _reorders(
+                by_lead.get(lead_id, ()), pk, _coarse_at(by_lead_kind[(lead_id, kind)], pk), at, precision
+            ):
                 out.supersede[index] = pk
                 out.voided_leads.add(lead_id)
             else:
@@ -140,6 +148,26 @@ def resolve(
                 continue
         earlier.append((index, at, precision))
     return out
+
+
+def _coarse_at(events: Iterable[tuple[int, dt.datetime, str]], pk: int) -> dt.datetime:
+    return next(at for event_pk, at, _ in events if event_pk == pk)
+
+
+def _reorders(
+    events: Iterable[tuple[int, dt.datetime, str]],
+    replaced: int,
+    coarse_at: dt.datetime,
+    fine_at: dt.datetime,
+    precision: str,
+) -> bool:
+    """Whether moving an event from ``coarse_at`` to ``fine_at`` would carry it past another event of the
+    lead whose place against it is known only at a coarser precision (a call "at 15:31" and a handoff "at
+    15:31" from one export: a handoff refined to 15:31:00.123 would fall after that call)."""
+    rank = _rank(precision)
+    return any(
+        pk != replaced and coarse_at <= at <= fine_at and _rank(other) < rank for pk, at, other in events
+    )
 
 
 def _precision(data: Any) -> str:
@@ -165,12 +193,12 @@ def match_stored(
     if not candidates:
         return Identity()
     leads = sorted({c[1] for c in candidates})
-    kinds = sorted({c[2] for c in candidates} | {VOIDED})
     stored: list[tuple[int, int, str, dt.datetime, dict[str, Any]]] = []
     for start in range(0, len(leads), 500):
+        # every kind: a refinement must not reorder the lead's other events (see _reorders)
         stored.extend(
             LeadEvent.objects.filter(
-                organization_id=organization_id, lead_id__in=leads[start : start + 500], kind__in=kinds
+                organization_id=organization_id, lead_id__in=leads[start : start + 500]
             ).values_list("id", "lead_id", "kind", "occurred_at", "data")
         )
     return resolve(candidates, stored)

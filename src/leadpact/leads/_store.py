@@ -24,10 +24,12 @@ from leadpact.leads._prepare import (
     STATE_FIELDS,
     EventItem,
     LeadItem,
+    crm_key,
     event_item,
     finder,
     key_digest,
     lead_item,
+    person_crm_keys,
 )
 from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
 from leadpact.leads._state import EventFact, StateValues, apply_events, derive_state
@@ -89,14 +91,17 @@ class BatchOutcome:
 
 
 class PeopleIndex:
-    """People of an organisation by lower-cased name and e-mail; a name two people share matches nobody."""
+    """People of an organisation by lower-cased name, e-mail and CRM user id (``<crm>:<id>``, see
+    :func:`crm_key`); a key two people share matches nobody."""
 
     def __init__(self, organization: Organization) -> None:
         self._by: dict[str, int | None] = {}
-        for pk, name, email in Person.objects.filter(team__organization=organization).values_list(
-            "pk", "name", "email"
+        for pk, name, email, crm_ids in Person.objects.filter(team__organization=organization).values_list(
+            "pk", "name", "email", "crm_ids"
         ):
-            for key in {name.strip().casefold(), email.strip().casefold()}:
+            keys = {name.strip().casefold(), email.strip().casefold()}
+            keys.update(person_crm_keys(crm_ids))
+            for key in keys:
                 if key:
                     self._by[key] = None if key in self._by and self._by[key] != pk else pk
 
@@ -110,6 +115,13 @@ class PeopleIndex:
 
     def __contains__(self, text: str) -> bool:
         return self.find(text) is not None
+
+    def find_owner(self, source: str, text: str) -> int | None:
+        """The person a source names as an owner: by their user id in that CRM, else name or e-mail."""
+        if not text:
+            return None
+        found = self.find(crm_key(source, text))
+        return found if found is not None else self.find(text)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -253,7 +265,7 @@ def store_items(
             values.update(incoming)
         for role, text in (("marketing_owner", marketing_owner), ("sales_owner", sales_owner)):
             if text:
-                pk = people.find(text)
+                pk = people.find_owner(source, text)
                 if pk is None:
                     out.problems.append(ItemProblem("lead", index, role, f"unknown owner {text!r}"))
                 else:

@@ -10,8 +10,10 @@ their source ids: the later batch is stored again, finding them. A completed fil
 nothing: the job is reported as already done (and, even when forced, events dedupe by idempotency key and
 leads by their source id).
 
-Owners named in the file are matched to people by name or e-mail (case-insensitive); an unknown name is
-reported for its row and column as ``unknown owner 'X'`` and the lead is still stored, without that owner.
+Owners named in the file are matched to people by their user id in that CRM (``Person.crm_ids``), name or
+e-mail (case-insensitive); an owner nobody is gets one problem for the whole import, at the first row it
+was on, with the number of rows (``unknown owner 'X' on 37 row(s) …``); those leads are stored without
+that owner.
 """
 
 from __future__ import annotations
@@ -325,6 +327,15 @@ def lead_import(
     return ImportOutcome(job, kind, assumed)
 
 
+def _unknown_owner(reason: str, count: int, source: str) -> str:
+    """One line for an owner no person is, with the rows it was on (from this row on)."""
+    crm = source.split("_", 1)[0]
+    return (
+        f"{reason} on {count} row(s) from this one: those leads are stored without that owner; give the "
+        f"person their {crm} user id (leadpact crm_ids set) or this name or e-mail"
+    )
+
+
 def _assumed(result: ImportResult, zone_why: str) -> dict[str, str]:
     """What the reader assumed about the file, in words (the CLI prints it before anything else)."""
     out = {"timezone": f"{result.mapping.timezone} ({zone_why})"}
@@ -371,6 +382,7 @@ def _run(
     last_row = 0
 
     rows_seen = job.rows_read if skip_to else 0
+    unknown_owners: dict[tuple[str, str], list[int]] = {}  # (column, reason) -> [first row, rows]
 
     def commit(found: list[RowProblem], imported: int, now: dt.datetime) -> None:
         """The batch's problems and the job's counters, in the batch's transaction."""
@@ -409,11 +421,17 @@ def _run(
             states=ready,
             want_ids=False,
         )
-        return [
-            RowProblem(batch[p.index][0], owner_columns.get(p.field, p.field), p.reason)
-            for p in outcome.problems
-            if p.what == "lead"
-        ]
+        found: list[RowProblem] = []
+        for p in outcome.problems:
+            if p.what != "lead":
+                continue
+            column = owner_columns.get(p.field, p.field)
+            if p.field in ("marketing_owner", "sales_owner") and p.reason.startswith("unknown owner"):
+                # an owner nobody is: listed once for the import with a count, not on every row
+                unknown_owners.setdefault((column, p.reason), [batch[p.index][0], 0])[1] += 1
+                continue
+            found.append(RowProblem(batch[p.index][0], column, p.reason))
+        return found
 
     def flush() -> None:
         nonlocal rows, events, problems, problem_rows, states, repeated
@@ -477,6 +495,16 @@ def _run(
             problems.append(RowProblem(number, *rest))
             problem_rows.add(number)
     flush()
+    if unknown_owners:
+        owners = [
+            RowProblem(first, column, _unknown_owner(reason, count, result.mapping.source))
+            for (column, reason), (first, count) in sorted(unknown_owners.items(), key=lambda kv: kv[1][0])
+        ]
+        ImportProblem.objects.bulk_create(
+            [ImportProblem(job=job, row=p.row, column=p.column or "", reason=p.reason) for p in owners]
+        )
+        job.problems_count += len(owners)
+        job.save(update_fields=["problems_count"])
     job.rows_read = source.rows_read if source is not None else result.rows_read
     job.status = ImportJob.Status.COMPLETED
     job.finished_at = clock()
