@@ -153,3 +153,32 @@ class TestMappingFile:
         data.write_text("a,b\n1,2\n")
         with pytest.raises(CommandError, match="not valid json"):
             run_import(str(data), "--mapping", str(bad))
+
+
+def test_a_mautic_stage_delivered_again_is_one_handoff(organization):
+    """Case 9: Mautic sends the whole contact on each update; its stage is one event per contact."""
+    import hashlib
+    import json
+
+    from django.utils import timezone
+
+    from leadpact.leads.models import WebhookDelivery
+    from leadpact.leads.services import webhook_integration_create
+    from leadpact.leads.webhooks import webhook_delivery_process
+
+    hook = webhook_integration_create(
+        organization=organization, kind="mautic", name="m", slug="m", actor="t"
+    )[0]
+    for modified in ("2026-11-27T09:30:00+00:00", "2026-11-28T11:00:00+00:00"):
+        body = json.dumps({"mautic.lead_post_save_update": [
+            {"contact": {"id": 4711, "dateModified": modified, "stage": {"id": 2, "name": "MQL"},
+                         "fields": {"all": {"email": "j@x.nl"}}},
+             "timestamp": modified}]}).encode()  # fmt: skip
+        row = WebhookDelivery.objects.create(
+            integration=hook, headers={}, body=body, body_digest=hashlib.sha256(body).digest(),
+            received_at=timezone.now(),
+        )  # fmt: skip
+        assert webhook_delivery_process(row).status == "processed"
+    handoffs = LeadEvent.objects.filter(kind="handed_over")
+    assert [e.occurred_at for e in handoffs] == [dt.datetime(2026, 11, 27, 9, 30, tzinfo=UTC)]
+    assert handoffs[0].lead.state.handoffs == 1

@@ -37,6 +37,7 @@ from leadpact.connectors.records import (
 __all__ = [
     "HUBSPOT_STAGES",
     "HUBSPOT_STATUSES",
+    "MAUTIC_STAGES",
     "MAX_AGE",
     "ParsedPayload",
     "PayloadProblem",
@@ -557,6 +558,10 @@ def _mautic_lead(lead: Any, *, points: int | None = None) -> LeadRecord:
     owner_name = ""
     if isinstance(owner, dict):
         owner_name = " ".join(str(owner.get(k) or "") for k in ("firstName", "lastName")).strip()
+    dnc = lead.get("doNotContact")
+    if isinstance(dnc, list):
+        # Mautic's "do not contact" entries (unsubscribed, bounced, manual): any one means no consent
+        values["consent"] = not dnc
     added = lead.get("dateAdded")
     return LeadRecord(
         source="mautic",
@@ -573,7 +578,9 @@ def parse_mautic(body: bytes | str | Any) -> ParsedPayload:
     ``lead_post_save_new`` → the lead and ``created`` (at ``dateAdded``); ``lead_post_save_update`` → the
     lead's current fields (no event: Mautic does not say what changed); ``lead_points_change`` → the lead
     with its new score and ``field_changed`` (``field`` = score, ``value`` = new points, ``previous``).
-    Mautic is marketing automation, so the contact's owner is the marketing owner.
+    A contact's stage (``stage.name``) that ``MAUTIC_STAGES`` knows is its event (MQL → handed_over …);
+    ``doNotContact`` entries take consent away. Mautic is marketing automation, so the contact's owner is
+    the marketing owner.
     """
     payload = _load(body)
     if not isinstance(payload, dict):
@@ -589,10 +596,54 @@ def parse_mautic(body: bytes | str | Any) -> ParsedPayload:
     return out.done()
 
 
+#: Mautic stage names (case and spaces ignored) → the event reaching the stage means; stages are the
+#: organisation's own, these are the names Mautic's documentation and most setups use.
+MAUTIC_STAGES: dict[str, EventKind] = {
+    "mql": "handed_over",
+    "marketing qualified lead": "handed_over",
+    "sql": "qualified",
+    "sales qualified lead": "qualified",
+    "opportunity": "opportunity",
+    "customer": "won",
+    "won": "won",
+    "lost": "lost",
+}
+
+
+def _mautic_stage(lead: Any, item: dict[str, Any], out: _Collect) -> None:
+    """The event of the contact's stage, when it is one leadpact knows (``data["stage"]`` names it).
+
+    Mautic sends the whole contact on every update, not what changed, so the receiver keys a stage's
+    event by contact and stage: the first delivery showing the stage stores it, later ones add nothing.
+    """
+    stage = lead.get("stage") if isinstance(lead, dict) else None
+    name = stage.get("name") if isinstance(stage, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return
+    kind = MAUTIC_STAGES.get(" ".join(name.split()).casefold())
+    if kind is None:
+        return
+    moment = lead.get("dateModified") or item.get("timestamp")
+    out.events.append(
+        EventRecord(
+            source="mautic",
+            external_id=str(lead.get("id")),
+            kind=kind,
+            occurred_at=_iso(moment, "dateModified"),
+            data={"stage": name.strip()},
+        )
+    )
+
+
 def _mautic_item(event_type: str, item: Any, out: _Collect) -> None:
     if not isinstance(item, dict):
         raise ValueError("the item is not an object")
     lead = item.get("contact", item.get("lead"))
+    known = event_type in (
+        "mautic.lead_post_save_new", "mautic.lead_post_save_update", "mautic.lead_points_change"
+    )  # fmt: skip
+    if known and isinstance(lead, dict) and lead.get("id") not in (None, ""):
+        _mautic_stage(lead, item, out)
     if event_type == "mautic.lead_post_save_new":
         record = _mautic_lead(lead)
         out.leads.append(record)

@@ -222,6 +222,7 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
         events = [parsed.events[i] for i in kept]
         notes = [f"item {p.index}: {p.reason}" for p in parsed.problems]
         notes += [f"event {r.index}: kind: {r.reason}" for r in refusals]
+        chosen = [_chosen_key(e) for e in events]
         try:
             outcome = store_retrying(
                 lambda: store_batch(
@@ -232,6 +233,7 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
                     people=PeopleIndex(organization),
                     checker=HandoffChecker(organization),
                     unknown_leads="create",
+                    keys=chosen if any(chosen) else None,
                 )
             )
         except DatabaseError:
@@ -253,6 +255,15 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
         locked.processed_at = moment
         locked.save(update_fields=["status", "error", "events_stored", "processed_at"])
     return locked
+
+
+def _chosen_key(event: EventRecord) -> str | None:
+    """The idempotency key of an event the sender re-reports on every delivery without saying when it
+    happened: a Mautic stage (each contact update carries the stage) is one event per contact and stage."""
+    if event.source == "mautic" and "stage" in event.data:
+        text = f"leadpact:mautic-stage:{len(event.external_id)}:{event.external_id}:{event.kind}"
+        return hashlib.sha256(text.encode()).hexdigest()
+    return None
 
 
 def webhook_delivery_failed(delivery: WebhookDelivery, error: BaseException, *, now: dt.datetime) -> None:
