@@ -302,6 +302,8 @@ class ParsedPayload:
     problems: tuple[PayloadProblem, ...] = ()
     ignored: int = 0
     ignored_items: tuple[PayloadProblem, ...] = ()
+    #: where a resumable sender stands after this payload (Salesforce CDC: the highest replay id)
+    cursor: str = ""
 
 
 @dataclass(slots=True)

@@ -408,6 +408,8 @@ class WebhookIntegration(models.Model):
         MAUTIC = "mautic", "Mautic"
         PIPEDRIVE = "pipedrive", "Pipedrive"
         GENERIC = "generic", "Generic (signed)"
+        SALESFORCE = "salesforce", "Salesforce Outbound Messages"
+        SALESFORCE_CDC = "salesforce_cdc", "Salesforce Change Data Capture (relayed, signed)"
 
     organization = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -427,6 +429,17 @@ class WebhookIntegration(models.Model):
     )
     public_url = models.URLField(
         blank=True, help_text="the URL as the sender calls it (HubSpot signs it); default: as received"
+    )
+    account_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Salesforce: the organisation id (00D…) every Outbound Message must carry",
+    )
+    cursor = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Salesforce CDC: the highest replay id processed; a relay resumes after it",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
