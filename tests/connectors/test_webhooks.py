@@ -254,7 +254,11 @@ class TestGeneric:
 class TestParseHubSpot:
     def test_batch(self):
         parsed = parse_hubspot(BODY)
-        assert [lead.external_id for lead in parsed.leads] == ["1246965"]
+        # the creation, and the owner change (its owner id matches a person's HubSpot user id)
+        assert [(lead.external_id, lead.sales_owner) for lead in parsed.leads] == [
+            ("1246965", ""),
+            ("1246965", "81234567"),
+        ]
         assert parsed.leads[0].created_at == datetime.fromtimestamp(1796306700, tz=UTC)
         assert [(e.kind, e.reason_code, e.data) for e in parsed.events] == [
             ("created", "", {}),

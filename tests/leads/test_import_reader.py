@@ -65,10 +65,17 @@ def _stored(org) -> dict[str, Any]:
     def data(values: dict[str, Any]) -> str:  # an owner by name: ids differ between organisations
         return repr({k: names[v] if k == "owner_id" else v for k, v in sorted(values.items())})
 
+    stored_events = list(LeadEvent.objects.filter(organization=org))
+    keys = {e.pk: e.idempotency_key for e in stored_events}
+
+    def void_data(values: dict[str, Any]) -> str:  # a void names events by id: name them by content key
+        return repr({k: keys.get(v, v) if k in ("event_id", "by") else v for k, v in sorted(values.items())})
+
     events = sorted(
-        (by_id[e.lead_id], e.kind, e.occurred_at, e.idempotency_key, bytes(e.key_digest), data(e.data),
+        (by_id[e.lead_id], e.kind, e.occurred_at, e.kind == "voided" or e.idempotency_key,
+         e.kind == "voided" or bytes(e.key_digest), void_data(e.data) if e.kind == "voided" else data(e.data),
          e.actor_label, e.source)
-        for e in LeadEvent.objects.filter(organization=org)
+        for e in stored_events
     )  # fmt: skip
     states = {
         by_id[s.lead_id]: (

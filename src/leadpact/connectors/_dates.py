@@ -21,6 +21,7 @@ __all__ = [
     "classify",
     "detect_column",
     "parse_date",
+    "text_precision",
 ]
 
 DateOrder = Literal["dmy", "mdy"]
@@ -36,6 +37,33 @@ _NUMERIC_24 = re.compile(
     r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$"
 )
 _YMD = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?")
+
+
+def text_precision(value: object) -> str:
+    """How precise a date cell gives its instant: ``day``, ``minute``, ``second``, ``millisecond`` or
+    ``microsecond`` (an XLSX datetime: ``second``, at midnight ``day``).
+
+    >>> [text_precision(v) for v in ("2026-10-07", "07/10/2026 10:00", "2026-10-07T08:00:00.123Z")]
+    ['day', 'minute', 'millisecond']
+    """
+    if isinstance(value, datetime):
+        return "day" if value.time() == datetime.min.time() else "second"
+    if isinstance(value, date):
+        return "day"
+    if not isinstance(value, str):
+        return "second"  # an Excel serial number: Excel keeps times to the second
+    found = _TIME.search(value, 8)
+    if found is None:
+        return "day"
+    if found.group(3) is None:
+        return "minute"
+    fraction = found.group(4)
+    if not fraction:
+        return "second"
+    return "millisecond" if len(fraction) <= 3 else "microsecond"
 
 
 class AmbiguousDates(ValueError):  # noqa: N818 - a condition to answer, named like whenever's SkippedTime

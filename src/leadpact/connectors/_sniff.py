@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from typing import BinaryIO, Literal
 
 __all__ = ["Encoding", "detect_delimiter", "detect_encoding"]
@@ -18,8 +19,10 @@ def detect_encoding(stream: BinaryIO) -> tuple[Encoding, str]:
     """Choose the encoding of a seekable byte stream and say why; the stream is rewound.
 
     A UTF-8 byte order mark means UTF-8 with BOM. Otherwise the whole stream is checked (in 1 MiB chunks,
-    at C speed): valid UTF-8 is UTF-8; anything else falls back to Windows-1252, what Excel on Windows
-    writes for "CSV" in western European locales.
+    at C speed): valid UTF-8 is UTF-8. A stream that is not valid UTF-8 is weighed on its evidence
+    (:func:`_weigh`): more characters that decode as multi-byte UTF-8 than bytes that do not means a
+    UTF-8 file with a few damaged bytes (their rows are reported, never guessed); otherwise Windows-1252,
+    what Excel on Windows writes for "CSV" in western European locales.
     """
     start = stream.tell()
     head = stream.read(len(codecs.BOM_UTF8))
@@ -36,9 +39,42 @@ def detect_encoding(stream: BinaryIO) -> tuple[Encoding, str]:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         stream.seek(start)
-        return "windows-1252", f"not valid utf-8 (byte {offset + exc.start + 1}), read as windows-1252"
+        first = offset + exc.start + 1
+        valid, invalid = _weigh(stream)
+        stream.seek(start)
+        if valid > invalid:
+            return "utf-8", (
+                f"utf-8: {valid} multi-byte characters decode, {invalid} byte(s) do not (the first at byte "
+                f"{first}); rows with such bytes are reported"
+            )
+        return "windows-1252", (
+            f"not valid utf-8 (byte {first}; {valid} multi-byte utf-8 characters against {invalid} bytes "
+            "that do not decode), read as windows-1252"
+        )
     stream.seek(start)
     return "utf-8", "valid utf-8"
+
+
+def _weigh(stream: BinaryIO) -> tuple[int, int]:
+    """Characters that decode as multi-byte UTF-8 and bytes that do not, over the rest of the stream."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    valid = invalid = 0
+    high = bytes(range(128, 256))
+    final = False
+    while not final:
+        chunk = stream.read(_CHUNK)
+        final = not chunk
+        text = decoder.decode(chunk, final=final)
+        bad = sum(1 for _ in _STRAY.finditer(text))
+        # non-ASCII characters that decoded = characters - ASCII bytes - stray bytes
+        ascii_bytes = len(chunk.translate(None, delete=high))
+        valid += len(text) - ascii_bytes - bad if text else 0
+        invalid += bad
+    return valid, invalid
+
+
+#: A byte that did not decode (``surrogateescape`` turns it into a lone surrogate).
+_STRAY = re.compile("[\udc80-\udcff]")
 
 
 def _parse(sample: str, delimiter: str) -> list[list[str]]:

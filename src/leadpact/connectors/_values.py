@@ -149,11 +149,26 @@ _YES = frozenset({"yes", "y", "true", "1", "ja", "j", "opt-in", "opted in", "gra
 _NO = frozenset({"no", "n", "false", "0", "nee", "opt-out", "opted out", "denied", "unsubscribed"})
 
 
+#: Consent as CRMs spell it: HubSpot's legal basis for processing (``hs_legal_basis``, several values
+#: joined by ``;``), Pipedrive's marketing status (``subscribed``, ``unsubscribed``, ``no_consent``,
+#: ``archived``), Mautic's channel status.
+_BASIS_YES = ("freely given consent", "legitimate interest", "performance of a contract")
+_MORE_NO = frozenset({"no_consent", "no consent", "never_subscribed", "do not contact", "donotcontact"})
+
+
 def parse_consent(value: str) -> bool | None:
-    """``True``/``False`` for the usual yes/no words (English and Dutch); ``None`` when unrecognised."""
+    """``True``/``False`` for the usual yes/no words (English and Dutch) and the CRMs' own consent values;
+    ``None`` when unrecognised.
+
+    >>> parse_consent("Freely given consent from contact"), parse_consent("no_consent"), parse_consent("?")
+    (True, False, None)
+    """
     word = value.strip().casefold()
     if word in _YES:
         return True
-    if word in _NO:
+    if word in _NO or word in _MORE_NO:
         return False
+    parts = [p.strip() for p in word.split(";") if p.strip()]
+    if parts and any(p.startswith(_BASIS_YES) for p in parts):
+        return True
     return None

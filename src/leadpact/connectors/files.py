@@ -25,7 +25,14 @@ from decimal import Decimal
 from typing import IO, Any, BinaryIO, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from leadpact.connectors._dates import AmbiguousDates, DateOrder, classify, detect_column, parse_date
+from leadpact.connectors._dates import (
+    AmbiguousDates,
+    DateOrder,
+    classify,
+    detect_column,
+    parse_date,
+    text_precision,
+)
 from leadpact.connectors._sniff import detect_delimiter, detect_encoding
 from leadpact.connectors._values import parse_amount, parse_consent, parse_count, to_country
 from leadpact.connectors.bounds import event_problems, lead_problems
@@ -142,6 +149,11 @@ class Table:
         self.encoding: str | None = None
         self.delimiter: str | None = None
         self.excel_epoch: datetime | None = None
+        #: bytes of a utf-8 file that do not decode (their rows are problems, see :attr:`broken`)
+        self.stray_bytes = False
+        #: row number → why the row is no data (bytes that do not decode, cut off inside a quote); filled
+        #: as :meth:`rows` reads
+        self.broken: dict[int, str] = {}
         self._workbook: Any = None
         self._sheet: Any = None
         if head == b"PK\x03\x04":
@@ -157,6 +169,7 @@ class Table:
             stream.seek(self._start)
             encoding, why = detect_encoding(stream)
             self.encoding = encoding
+            self.stray_bytes = encoding == "utf-8" and "do not" in why
             self.notes.append(f"encoding {encoding}: {why}")
             sample = stream.read(64 * 1024).decode(_codec(encoding), errors="replace")
             stream.seek(self._start)
@@ -187,13 +200,38 @@ class Table:
             yield from self._xlsx_rows()
             return
         self._stream.seek(self._start)
-        text = io.TextIOWrapper(self._stream, encoding=_codec(self.encoding), errors="replace", newline="")
+        # a utf-8 file with stray bytes: keep them apart (lone surrogates) so their rows are reported
+        errors = "surrogateescape" if self.stray_bytes else "replace"
+        text = io.TextIOWrapper(self._stream, encoding=_codec(self.encoding), errors=errors, newline="")
+        box: list[list[str]] = [[]]  # the physical lines of the record being read
+
+        def lines() -> Iterator[str]:
+            for line in text:
+                box[0].append(line)
+                yield line
+
         number = 0
+        held: tuple[int, list[Any]] | None = None
+        last: list[str] = []
+        stray = self.stray_bytes
+        broken = self.broken
         try:
-            reader = csv.reader(text, delimiter=self.delimiter or ",")
+            reader = csv.reader(lines(), delimiter=self.delimiter or ",")
             for number, cells in enumerate(reader, start=1):
-                yield number, cells
+                if held is not None:
+                    yield held
+                last, box[0] = box[0], []
+                if stray and any(_STRAY.search(c) for c in cells):
+                    broken[number] = _undecodable(cells)
+                held = (number, cells)
+            if held is not None:
+                why = _cut_off(last)
+                if why:
+                    broken[held[0]] = why
+                yield held
         except csv.Error as exc:
+            if held is not None:  # the row before the break is whole
+                yield held
             # in practice an unclosed quote: the rest of the file ran into one cell
             raise UnreadableFile(
                 f"row {number + 1}: the file cannot be read on ({exc}; an unclosed quote?)"
@@ -216,6 +254,28 @@ class Table:
         """Release the workbook (XLSX); the stream is closed by its owner."""
         if self._workbook is not None:
             self._workbook.close()
+
+
+_STRAY = re.compile("[\udc80-\udcff]")
+
+
+def _undecodable(cells: list[str]) -> str:
+    """Why a row with bytes that are not utf-8 is not taken, naming the bytes."""
+    found = sorted({f"0x{ord(m.group()) - 0xDC00:02X}" for c in cells for m in _STRAY.finditer(c)})
+    return (
+        f"the row holds byte(s) {', '.join(found[:5])} that are not utf-8 while the rest of the file is: "
+        "it was not guessed; fix the row (or save the file as utf-8) and import it again"
+    )
+
+
+def _cut_off(lines: list[str]) -> str:
+    """Why the file's last record is no data ("" when it is whole): it ends inside a quoted cell."""
+    try:
+        list(csv.reader(lines, strict=True))
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            return "the file ends inside a quoted cell of this row (a cut-off file?): the row is not taken"
+    return ""
 
 
 def _codec(encoding: str | None) -> str:
@@ -481,14 +541,25 @@ class ImportResult:
         formats = {normalise_header(h): f for h, f in self.mapping.date_formats}
         self.date_formats: dict[str, str] = {}
         samples: dict[int, list[str]] = {i: [] for i in self._date_idx}
+        precision: dict[int, str] = {}
+        ranks = {"day": 0, "minute": 1, "second": 2, "millisecond": 3, "microsecond": 4}
         rows = self.table.rows()
         try:
             for number, cells in rows if self._date_idx else ():
                 if number <= self.header_row:
                     continue
                 for i in self._date_idx:
-                    if i < len(cells) and isinstance(cells[i], str) and cells[i].strip():
-                        samples[i].append(cells[i])
+                    if (
+                        i < len(cells)
+                        and cells[i] != ""
+                        and not (isinstance(cells[i], str) and cells[i].isspace())
+                    ):
+                        # a column is as precise as its coarsest value in the sample
+                        shown = text_precision(cells[i])
+                        if ranks[shown] < ranks[precision.get(i, "microsecond")]:
+                            precision[i] = shown
+                        if isinstance(cells[i], str):
+                            samples[i].append(cells[i])
                 if number - self.header_row >= _SAMPLE_ROWS:
                     break
         except UnreadableFile:
@@ -544,6 +615,8 @@ class ImportResult:
             shown = {"dmy": "day-month-year", "mdy": "month-day-year"}.get(orders.get(i) or "", info.kind)
             self.date_formats[self.header[i]] = shown
         self._orders = orders
+        #: date column → how precise its values are (the events' identity across sources needs it)
+        self.precision: dict[int, str] = precision
         self._kinds = {i: info.kind for i, info in found.items()}
         self._fmt = {i: formats.get(normalise_header(self.header[i]), "") for i in self._date_idx}
         self._compile()
@@ -613,9 +686,15 @@ class ImportResult:
         footer = bool(self._footer)
         header_row = self.header_row
         pending: list[tuple[int, list[Any]]] = []
+        broken = self.table.broken
         try:
             for number, cells in self.table.rows():
                 if number <= header_row or not any(cells):
+                    continue
+                if broken and number in broken:
+                    self.rows_read += 1
+                    self.problem_count += 1
+                    yield RowProblem(number, None, broken.pop(number))
                     continue
                 if footer:
                     nonblank = sum(1 for c in cells if c != "" and not (isinstance(c, str) and c.isspace()))
@@ -645,7 +724,7 @@ class ImportResult:
     def _compile(self) -> None:
         """Turn the plan into flat lists and cached date parsers for the per-row loop."""
         kinds: dict[str, list[tuple[str, int]]] = {
-            "text": [], "owner": [], "country": [], "count": [], "consent": [], "extra": []
+            "text": [], "owner": [], "country": [], "count": [], "consent": [], "opt_out": [], "extra": []
         }  # fmt: skip
         for target, i in self._targets.items():
             if target == "created_at":
@@ -660,6 +739,8 @@ class ImportResult:
                 kinds["count"].append((target, i))
             elif target == "consent":
                 kinds["consent"].append((target, i))
+            elif target == "consent_opt_out":
+                kinds["opt_out"].append(("consent", i))
             elif target.startswith("extra."):
                 kinds["extra"].append((target[6:], i))
         self._k = {k: tuple(v) for k, v in kinds.items()}
@@ -744,6 +825,17 @@ class ImportResult:
                     )
                 )
             elif len(cells) < width:
+                if self.table.format == "csv":
+                    self.rows_read += 1
+                    self.problem_count += 1
+                    return [
+                        RowProblem(
+                            number,
+                            None,
+                            f"the row has {len(cells)} values, the header has {width} columns "
+                            "(a cut-off row?): the row is not taken",
+                        )
+                    ]
                 cells = cells + [""] * (width - len(cells))
         if self.table.format == "xlsx":
             dates = self._date_idx
@@ -783,6 +875,15 @@ class ImportResult:
                 values[target] = consent = parse_consent(text)
                 if consent is None:
                     extra["consent"] = text
+        for target, i in k["opt_out"]:
+            # "Email Opt Out" / "Unsubscribed from all email": yes takes consent away, no leaves it given
+            # unless a consent column said otherwise
+            text = cells[i].strip()
+            opted_out = parse_consent(text) if text else None
+            if opted_out:
+                values[target] = False
+            elif opted_out is False and values.get(target) is None:
+                values[target] = True
         for key, i in k["extra"]:
             text = cells[i].strip()
             if text:
@@ -802,6 +903,7 @@ class ImportResult:
                 except ValueError as exc:
                     problems.append(RowProblem(number, header[ci], str(exc)))
         events: list[EventRecord] = []
+        precision = self.precision
         for plan, at, kind, amount_i, currency_i, reason_i, actor_i, value_i, code_i, fixed in self._specs:
             if plan.when is not None and not plan.applies(cells):
                 continue
@@ -853,6 +955,8 @@ class ImportResult:
                     amount,
                     currency,
                     data,
+                    "",
+                    precision.get(i, ""),
                 )
                 refused = event_problems(record, identity=False)
                 if refused:
@@ -892,6 +996,7 @@ class ImportResult:
                     kind="created",
                     occurred_at=created_at,
                     actor=owners["marketing_owner"],
+                    precision=precision.get(ci, "") if ci is not None else "",
                 ),
             )
         if len(events) > 1:

@@ -14,7 +14,7 @@ __all__ = ["TARGETS", "EventRule", "Mapping", "MappingError", "normalise_header"
 
 #: Where a column can go besides ``extra.<key>``.
 TARGETS: frozenset[str] = frozenset(
-    {"external_id", "created_at", "marketing_owner", "sales_owner", "ignore", *LEAD_FIELDS}
+    {"external_id", "created_at", "marketing_owner", "sales_owner", "ignore", "consent_opt_out", *LEAD_FIELDS}
 )
 
 

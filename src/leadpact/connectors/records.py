@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from hashlib import sha256
-from typing import Any
+from typing import Any, Literal
 
 from leadpact.core.events import EVENT_KINDS as _EVENT_KINDS
 from leadpact.core.events import EventKind
@@ -20,12 +20,14 @@ __all__ = [
     "EVENT_KINDS",
     "KIND_MAX_LENGTH",
     "LEAD_FIELDS",
+    "PRECISIONS",
     "RESUMED",
     "VOIDED",
     "EventKind",
     "EventRecord",
     "LeadFields",
     "LeadRecord",
+    "Precision",
     "RowProblem",
     "event_kind_problem",
     "instant_key_text",
@@ -87,6 +89,12 @@ def voided_event_id(data: object) -> int | None:
     """
     target = data.get("event_id") if isinstance(data, dict) else None
     return target if isinstance(target, int) and not isinstance(target, bool) else None
+
+
+#: How precise a source gives an instant, coarsest first; an event's identity across sources compares
+#: instants at the coarser of two precisions (``leads/_identity.py``). ``""`` on a record: as given (µs).
+Precision = Literal["day", "minute", "second", "millisecond", "microsecond"]
+PRECISIONS: tuple[Precision, ...] = ("day", "minute", "second", "millisecond", "microsecond")
 
 
 #: Lead fields known to rules and contracts (AGREEMENT-FORMAT.md), plus the name parts.
@@ -188,6 +196,9 @@ class EventRecord:
     ``amount``/``currency`` for opportunity, won and lost, ``reason`` for lost and rejected.
     ``data`` holds further salient facts (for field_changed: ``field``, ``value``);
     ``source_ref`` names the delivery (e.g. a webhook event id) and is left out of the key.
+    ``precision`` says how precise the source gives the instant (a file's ``10:00`` is a minute, a
+    Salesforce report's date a day; ``""``: as given); it is left out of the key and decides the
+    event's identity across sources (``leads/_identity.py``).
 
     >>> from datetime import datetime, UTC
     >>> e = EventRecord(source="hubspot", external_id="51", kind="won",
@@ -209,6 +220,7 @@ class EventRecord:
     currency: str = ""
     data: dict[str, str] = field(default_factory=dict)
     source_ref: str = ""
+    precision: Precision | str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS and not is_kind_name(self.kind):

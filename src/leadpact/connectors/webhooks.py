@@ -37,6 +37,7 @@ from leadpact.connectors.records import (
 __all__ = [
     "HUBSPOT_STAGES",
     "HUBSPOT_STATUSES",
+    "MAUTIC_STAGES",
     "MAX_AGE",
     "ParsedPayload",
     "PayloadProblem",
@@ -292,13 +293,17 @@ class ParsedPayload:
     """What a webhook delivery says: leads (only the fields the payload carries), events, problems.
 
     A lead from a webhook may carry few fields (HubSpot sends only the object id): merge, don't
-    overwrite. ``ignored`` counts items of kinds leadpact does not use (e.g. deletions).
+    overwrite. ``ignored`` counts items of kinds leadpact does not use (e.g. deletions), and
+    ``ignored_items`` names each with its reason, so every item of a delivery is accounted for.
     """
 
     leads: tuple[LeadRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
     problems: tuple[PayloadProblem, ...] = ()
     ignored: int = 0
+    ignored_items: tuple[PayloadProblem, ...] = ()
+    #: where a resumable sender stands after this payload (Salesforce CDC: the highest replay id)
+    cursor: str = ""
 
 
 @dataclass(slots=True)
@@ -307,9 +312,22 @@ class _Collect:
     events: list[EventRecord] = field(default_factory=list)
     problems: list[PayloadProblem] = field(default_factory=list)
     ignored: int = 0
+    skipped: list[str] = field(default_factory=list)
+    ignored_items: list[PayloadProblem] = field(default_factory=list)
+
+    def skip(self, reason: str) -> None:
+        """The item is of a kind leadpact does not use: say why (listed on the delivery)."""
+        self.ignored += 1
+        self.skipped.append(reason)
 
     def done(self) -> ParsedPayload:
-        return ParsedPayload(tuple(self.leads), tuple(self.events), tuple(self.problems), self.ignored)
+        return ParsedPayload(
+            tuple(self.leads),
+            tuple(self.events),
+            tuple(self.problems),
+            self.ignored,
+            tuple(self.ignored_items),
+        )
 
 
 #: What parsing one item of a payload may raise for a value of the wrong shape (the item is refused).
@@ -344,6 +362,7 @@ def _take(out: _Collect, index: int, what: str, parse: Callable[[_Collect], None
     out.leads.extend(part.leads)
     out.events.extend(part.events)
     out.ignored += part.ignored
+    out.ignored_items.extend(PayloadProblem(index, f"{what}{why}") for why in part.skipped)
 
 
 def _short(text: str) -> str:
@@ -402,13 +421,21 @@ HUBSPOT_STATUSES: dict[str, tuple[EventKind, str]] = {
 }
 
 
+#: HubSpot's object type ids (``objectTypeId`` of ``object.*`` subscriptions).
+HUBSPOT_CONTACT_TYPE = "0-1"
+HUBSPOT_OBJECT_TYPES = {"0-1": "contacts", "0-2": "companies", "0-3": "deals", "0-5": "tickets",
+                        "0-136": "leads"}  # fmt: skip
+
+
 def parse_hubspot(body: bytes | str | Any) -> ParsedPayload:
     """A HubSpot webhook batch (a JSON array of events) → leads and events.
 
     ``contact.creation`` → a lead and ``created``; ``contact.propertyChange`` of ``lifecyclestage`` →
     the stage's event (see ``HUBSPOT_STAGES``), of ``hs_lead_status`` → rejected / accepted (see
     ``HUBSPOT_STATUSES``), of ``hubspot_owner_id`` → ``assigned`` (``data["value"]`` = owner id), of any
-    other property → ``field_changed`` (``data`` = field, value). Other subscription types are ignored.
+    other property → ``field_changed`` (``data`` = field, value). The generic ``object.*`` subscriptions
+    of contacts (``objectTypeId`` 0-1) are read the same way. Other subscription types and objects are
+    ignored, each named with its reason (``ignored_items``).
     HubSpot's ``eventId`` is not unique across subscriptions, so it is kept only as ``source_ref``
     (``portalId:subscriptionId:eventId``); the idempotency key comes from object, kind, ``occurredAt``
     and property/value, which a retry (``attemptNumber`` > 0) repeats exactly.
@@ -428,6 +455,14 @@ def _hubspot_item(item: Any, out: _Collect) -> None:
     kind = item.get("subscriptionType")
     if not isinstance(kind, str):
         raise ValueError("subscriptionType is missing")
+    if kind.startswith("object."):
+        # the generic webhooks API: contacts are object type 0-1; the rest is not a lead
+        type_id = str(item.get("objectTypeId", ""))
+        if type_id != HUBSPOT_CONTACT_TYPE:
+            named = HUBSPOT_OBJECT_TYPES.get(type_id, "an object")
+            out.skip(f"{kind} of objectTypeId {type_id or '(none)'} ({named}): leadpact takes contacts (0-1)")
+            return
+        kind = "contact." + kind.removeprefix("object.")
     object_id = item.get("objectId")
     if object_id is None or str(object_id) == "":
         raise ValueError("objectId is missing")
@@ -459,11 +494,18 @@ def _hubspot_item(item: Any, out: _Collect) -> None:
             status_kind, code = HUBSPOT_STATUSES[value]
             event(status_kind, reason_code=code)
         elif name == "hubspot_owner_id":
+            # the owner id matches a person by their HubSpot user id (Person.crm_ids)
+            out.leads.append(
+                LeadRecord(
+                    source="hubspot", external_id=external_id, fields=LeadFields(), created_at=None,
+                    sales_owner=value,
+                )
+            )  # fmt: skip
             event("assigned", data={"value": value})
         else:
             event("field_changed", data={"field": name, "value": value})
     else:
-        out.ignored += 1
+        out.skip(f"{kind}: not a change leadpact keeps (it takes contact creations and property changes)")
 
 
 _MAUTIC_FIELDS = {
@@ -518,6 +560,10 @@ def _mautic_lead(lead: Any, *, points: int | None = None) -> LeadRecord:
     owner_name = ""
     if isinstance(owner, dict):
         owner_name = " ".join(str(owner.get(k) or "") for k in ("firstName", "lastName")).strip()
+    dnc = lead.get("doNotContact")
+    if isinstance(dnc, list):
+        # Mautic's "do not contact" entries (unsubscribed, bounced, manual): any one means no consent
+        values["consent"] = not dnc
     added = lead.get("dateAdded")
     return LeadRecord(
         source="mautic",
@@ -534,7 +580,9 @@ def parse_mautic(body: bytes | str | Any) -> ParsedPayload:
     ``lead_post_save_new`` → the lead and ``created`` (at ``dateAdded``); ``lead_post_save_update`` → the
     lead's current fields (no event: Mautic does not say what changed); ``lead_points_change`` → the lead
     with its new score and ``field_changed`` (``field`` = score, ``value`` = new points, ``previous``).
-    Mautic is marketing automation, so the contact's owner is the marketing owner.
+    A contact's stage (``stage.name``) that ``MAUTIC_STAGES`` knows is its event (MQL → handed_over …);
+    ``doNotContact`` entries take consent away. Mautic is marketing automation, so the contact's owner is
+    the marketing owner.
     """
     payload = _load(body)
     if not isinstance(payload, dict):
@@ -550,10 +598,54 @@ def parse_mautic(body: bytes | str | Any) -> ParsedPayload:
     return out.done()
 
 
+#: Mautic stage names (case and spaces ignored) → the event reaching the stage means; stages are the
+#: organisation's own, these are the names Mautic's documentation and most setups use.
+MAUTIC_STAGES: dict[str, EventKind] = {
+    "mql": "handed_over",
+    "marketing qualified lead": "handed_over",
+    "sql": "qualified",
+    "sales qualified lead": "qualified",
+    "opportunity": "opportunity",
+    "customer": "won",
+    "won": "won",
+    "lost": "lost",
+}
+
+
+def _mautic_stage(lead: Any, item: dict[str, Any], out: _Collect) -> None:
+    """The event of the contact's stage, when it is one leadpact knows (``data["stage"]`` names it).
+
+    Mautic sends the whole contact on every update, not what changed, so the receiver keys a stage's
+    event by contact and stage: the first delivery showing the stage stores it, later ones add nothing.
+    """
+    stage = lead.get("stage") if isinstance(lead, dict) else None
+    name = stage.get("name") if isinstance(stage, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return
+    kind = MAUTIC_STAGES.get(" ".join(name.split()).casefold())
+    if kind is None:
+        return
+    moment = lead.get("dateModified") or item.get("timestamp")
+    out.events.append(
+        EventRecord(
+            source="mautic",
+            external_id=str(lead.get("id")),
+            kind=kind,
+            occurred_at=_iso(moment, "dateModified"),
+            data={"stage": name.strip()},
+        )
+    )
+
+
 def _mautic_item(event_type: str, item: Any, out: _Collect) -> None:
     if not isinstance(item, dict):
         raise ValueError("the item is not an object")
     lead = item.get("contact", item.get("lead"))
+    known = event_type in (
+        "mautic.lead_post_save_new", "mautic.lead_post_save_update", "mautic.lead_points_change"
+    )  # fmt: skip
+    if known and isinstance(lead, dict) and lead.get("id") not in (None, ""):
+        _mautic_stage(lead, item, out)
     if event_type == "mautic.lead_post_save_new":
         record = _mautic_lead(lead)
         out.leads.append(record)
@@ -580,7 +672,7 @@ def _mautic_item(event_type: str, item: Any, out: _Collect) -> None:
             )
         )
     else:
-        out.ignored += 1
+        out.skip(f"{event_type}: not an event leadpact uses (it takes new contacts, updates, points)")
 
 
 def _pd_time(value: Any, what: str) -> datetime:
@@ -643,7 +735,14 @@ def _pipedrive_item(payload: dict[str, Any], out: _Collect) -> None:
     data = payload.get("data") or payload.get("current")
     previous = payload.get("previous") or {}
     if action is None or entity not in ("lead", "deal") or not isinstance(data, dict):
-        out.ignored += 1
+        what = f"{meta.get('action', '')} of {entity or 'an unnamed entity'}"
+        if action is None:
+            why = "leadpact keeps creations and changes"
+        elif entity not in ("lead", "deal"):
+            why = "leadpact takes leads and deals"
+        else:
+            why = "the body carries no data object"
+        out.skip(f"{what}: {why}")
         return
     if not isinstance(previous, dict):
         previous = {}
@@ -736,7 +835,14 @@ def parse_generic(body: bytes | str | Any) -> ParsedPayload:
     events = payload.get("events", [])
     if not isinstance(leads, list) or not isinstance(events, list):
         raise WebhookPayloadError("leads and events must be arrays")
+    if not leads and not events:
+        raise WebhookPayloadError("the body has no leads and no events: nothing to store")
     out = _Collect()
+    for key in sorted(set(payload) - {"source", "leads", "events"}):
+        out.ignored += 1
+        out.ignored_items.append(
+            PayloadProblem(-1, f"{key!r}: not a key of leadpact's webhook (source, leads, events)")
+        )
     for index, item in enumerate(leads):
         _take(out, index, "lead: ", partial(_generic_lead_into, source, item))
     for index, item in enumerate(events):

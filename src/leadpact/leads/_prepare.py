@@ -30,6 +30,7 @@ __all__ = [
     "LeadItem",
     "SqliteInstants",
     "adapt_json",
+    "crm_key",
     "datetime_adapter_for",
     "event_data",
     "event_item",
@@ -37,6 +38,7 @@ __all__ = [
     "key_digest",
     "lead_item",
     "lead_values",
+    "person_crm_keys",
     "row_state",
     "sqlite_datetime",
 ]
@@ -126,6 +128,35 @@ def finder(names: dict[str, int | None]) -> Callable[[str], int | None]:
     return find
 
 
+#: Salesforce ids are 18 characters in the API and 15 in reports: the first 15 are the id.
+_SALESFORCE_ID_LENGTH = 15
+
+
+def crm_key(source: str, user_id: str) -> str:
+    """How a CRM user id is looked up among people: ``<source>:<id>``, lower-cased (a Salesforce id by its
+    15-character form, which reports and the API share).
+
+    >>> crm_key("salesforce", "0055g00000AAAAAAA1"), crm_key("hubspot", " 7301 ")
+    ('salesforce:0055g00000aaaaa', 'hubspot:7301')
+    """
+    text = user_id.strip()
+    crm = source.split("_", 1)[0]
+    if crm == "salesforce" and len(text) == 18:
+        text = text[:_SALESFORCE_ID_LENGTH]
+    return f"{crm}:{text}".casefold()
+
+
+def person_crm_keys(crm_ids: object) -> set[str]:
+    """The lookup keys (:func:`crm_key`) of a person's ``crm_ids`` (``{"hubspot": "7301", ...}``)."""
+    if not isinstance(crm_ids, dict):
+        return set()
+    return {
+        crm_key(str(crm), str(value))
+        for crm, value in crm_ids.items()
+        if isinstance(value, str | int) and str(value).strip()
+    }
+
+
 def key_digest(idempotency_key: str) -> bytes:
     """The first 16 bytes of the sha256 of an idempotency key: what the unique index holds."""
     return sha256(idempotency_key.encode()).digest()[:16]
@@ -161,6 +192,8 @@ def event_data(record: EventRecord) -> dict[str, Any]:
         data["currency"] = record.currency
     if record.source_ref:
         data["source_ref"] = record.source_ref
+    if record.precision and record.precision != "microsecond":
+        data["precision"] = record.precision
     return data
 
 
@@ -202,7 +235,10 @@ def event_item(
             texts[at] = f"{instant[:10]} {instant[11:26] if at.microsecond else instant[11:19]}"
     data = event_data(record)
     if find_owner is not None and record.kind == "assigned" and "value" in data:
-        owner = find_owner(str(data["value"]))
+        # the new owner as the source names them: a user id of that CRM, else a name or e-mail
+        owner = find_owner(crm_key(record.source, str(data["value"])))
+        if owner is None:
+            owner = find_owner(str(data["value"]))
         if owner is not None:
             data["owner_id"] = owner
     return (

@@ -19,14 +19,17 @@ from leadpact.connectors.bounds import event_problems, lead_problems
 from leadpact.connectors.records import VOIDED, EventRecord, LeadRecord, voided_event_id
 from leadpact.errors import ApplicationError
 from leadpact.leads._handoff import Handoff, HandoffChecker
+from leadpact.leads._identity import SUPERSEDED, match_stored, void_key
 from leadpact.leads._prepare import (
     STATE_FIELDS,
     EventItem,
     LeadItem,
+    crm_key,
     event_item,
     finder,
     key_digest,
     lead_item,
+    person_crm_keys,
 )
 from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
 from leadpact.leads._state import EventFact, StateValues, apply_events, derive_state
@@ -88,14 +91,17 @@ class BatchOutcome:
 
 
 class PeopleIndex:
-    """People of an organisation by lower-cased name and e-mail; a name two people share matches nobody."""
+    """People of an organisation by lower-cased name, e-mail and CRM user id (``<crm>:<id>``, see
+    :func:`crm_key`); a key two people share matches nobody."""
 
     def __init__(self, organization: Organization) -> None:
         self._by: dict[str, int | None] = {}
-        for pk, name, email in Person.objects.filter(team__organization=organization).values_list(
-            "pk", "name", "email"
+        for pk, name, email, crm_ids in Person.objects.filter(team__organization=organization).values_list(
+            "pk", "name", "email", "crm_ids"
         ):
-            for key in {name.strip().casefold(), email.strip().casefold()}:
+            keys = {name.strip().casefold(), email.strip().casefold()}
+            keys.update(person_crm_keys(crm_ids))
+            for key in keys:
                 if key:
                     self._by[key] = None if key in self._by and self._by[key] != pk else pk
 
@@ -109,6 +115,13 @@ class PeopleIndex:
 
     def __contains__(self, text: str) -> bool:
         return self.find(text) is not None
+
+    def find_owner(self, source: str, text: str) -> int | None:
+        """The person a source names as an owner: by their user id in that CRM, else name or e-mail."""
+        if not text:
+            return None
+        found = self.find(crm_key(source, text))
+        return found if found is not None else self.find(text)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -252,7 +265,7 @@ def store_items(
             values.update(incoming)
         for role, text in (("marketing_owner", marketing_owner), ("sales_owner", sales_owner)):
             if text:
-                pk = people.find(text)
+                pk = people.find_owner(source, text)
                 if pk is None:
                     out.problems.append(ItemProblem("lead", index, role, f"unknown owner {text!r}"))
                 else:
@@ -329,6 +342,10 @@ def store_items(
             maybe_stored.append(ekey)
             digests[ekey] = digest
     existing = _existing_events(organization, digests) if digests else {}
+    # one fact reported by two sources at different precisions is one event (leads/_identity.py)
+    identity = match_stored(organization.pk, keyed, existing, new_ids)
+    for index, same_pk in identity.same.items():
+        existing[keyed[index][1]] = same_pk
     ready: dict[int, tuple[Any, ...]] = {}  # new leads' states as the reader derived them
     if states:
         for lk, state_row in states.items():
@@ -345,7 +362,7 @@ def store_items(
         if ev[2] == VOIDED:
             out.problems.append(ItemProblem("event", index, "kind", _VOIDED_ONLY))
             continue
-        if key in existing or key in fresh:
+        if key in existing or key in fresh or index in identity.repeats:
             continue
         actor = ev[4]
         actor_id = people.find(actor) if actor else None
@@ -372,10 +389,15 @@ def store_items(
             stored = _existing_events(organization, {k: item.digest for k, item in fresh.items()})
             for stored_key, stored_pk in stored.items():
                 fresh[stored_key].pk = stored_pk
+    if identity.supersede:
+        _void_superseded(organization.pk, keyed, identity.supersede, fresh, adapt_datetime(now))
     problem_events = {p.index for p in out.problems if p.what == "event"}
     for index, (_, key, _digest, _lead) in enumerate(keyed if want_ids else ()):
         if index in problem_events:
             out.event_ids.append(None)
+            out.events_created.append(False)
+        elif index in identity.repeats:
+            out.event_ids.append(fresh[keyed[identity.repeats[index]][1]].pk)
             out.events_created.append(False)
         elif key in existing:
             out.event_ids.append(existing[key])
@@ -404,7 +426,12 @@ def store_items(
         for state_lead, arrived in arrivals.items():
             state = cached.get(state_lead)
             last = state.last_event_at if state is not None else None
-            if state is not None and last is not None and all(f.occurred_at > last for f in arrived):
+            if (
+                state is not None
+                and last is not None
+                and state_lead not in identity.voided_leads
+                and all(f.occurred_at > last for f in arrived)
+            ):
                 derived[state_lead] = apply_events(state, arrived)  # every new event after the stored ones
             else:
                 rebuild.append(state_lead)  # an out-of-order arrival: fold the whole log again
@@ -422,6 +449,31 @@ def store_items(
         if handoffs:
             checker.check(handoffs, now=now)
     return out
+
+
+def _void_superseded(
+    organization_id: int,
+    keyed: Sequence[tuple[EventItem, str, bytes, int | None]],
+    supersede: dict[int, int],
+    fresh: dict[str, _NewEvent],
+    stamp: Any,
+) -> None:
+    """Void each stored event a more precise report replaced (``_identity``): a ``voided`` event naming it."""
+    rows: list[tuple[Any, ...]] = []
+    ids = allocate_ids(LeadEvent, len(supersede))
+    for pk, (index, old) in zip(ids, supersede.items(), strict=True):
+        item, key, _digest, lead_id = keyed[index]
+        new = fresh.get(key)
+        vkey = void_key(old)
+        data = {"event_id": old, "kind": item[2], "reason": SUPERSEDED}
+        if new is not None and new.pk is not None:
+            data["by"] = new.pk
+        # at the instant of the report that replaced it, so the log reads the same whenever it arrived
+        rows.append(
+            (pk, organization_id, lead_id, VOIDED, item[9], stamp, None, "", "leadpact", vkey,
+             key_digest(vkey), adapt_json(data))
+        )  # fmt: skip
+    insert_rows(LeadEvent, _EVENT_COLUMNS, rows, conflict="ON CONFLICT DO NOTHING")
 
 
 def _update_leads(

@@ -4,6 +4,7 @@ problem report as a CSV download; API tokens (revoke); webhook integrations, del
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -326,10 +327,16 @@ class WebhookIntegrationAddForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = WebhookIntegration
-        fields = ("organization", "kind", "name", "slug", "username", "public_url")
+        fields = ("organization", "kind", "name", "slug", "username", "public_url", "account_id")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("kind") == WebhookIntegration.Kind.SALESFORCE and not re.fullmatch(
+            r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?", (data.get("account_id") or "").strip()
+        ):
+            self.add_error(
+                "account_id", "give the Salesforce organisation id (00D…, Setup → Company Information)"
+            )
         problem = webhook_credentials_problem(
             kind=data.get("kind", ""), secret=data.get("secret", ""), username=data.get("username", "")
         )
@@ -379,7 +386,7 @@ class WebhookIntegrationAdmin(ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ("organization", "kind", "name", "slug", "secret", "username", "public_url")
+            return ("organization", "kind", "name", "slug", "secret", "username", "public_url", "account_id")
         return ("organization", "kind", "slug", "username", "name", "public_url", "active", "new_secret",
                 "created_at")  # fmt: skip
 
@@ -398,6 +405,7 @@ class WebhookIntegrationAdmin(ModelAdmin):
                 secret=data["secret"],
                 username=data["username"],
                 public_url=data["public_url"],
+                account_id=data.get("account_id") or "",
                 actor=actor,
             )
             obj.pk = row.pk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from leadpact.connectors.salesforce_live import ACK, fault
 from leadpact.leads.models import WebhookIntegration
 from leadpact.leads.webhooks import (
     webhook_delivery_failed,
@@ -23,9 +25,24 @@ __all__ = ["receive"]
 logger = logging.getLogger("leadpact.webhooks")
 
 
+_SOAP = "text/xml; charset=utf-8"
+
+
 @csrf_exempt
 @require_POST
 def receive(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
+    """:func:`_receive`, answered as Salesforce's Outbound Messages expect for that kind: ``<Ack>true</Ack>``
+    once the message is stored (it is resent for 24 hours until then), a SOAP fault otherwise."""
+    response = _receive(request, kind, slug)
+    if kind != WebhookIntegration.Kind.SALESFORCE:
+        return response
+    if response.status_code < 300:
+        return HttpResponse(ACK, content_type=_SOAP)
+    detail = json.loads(response.content).get("detail", "refused")
+    return HttpResponse(fault(str(detail)), content_type=_SOAP, status=response.status_code)
+
+
+def _receive(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
     """Verify on the raw bytes; 401 (logged, never processed) if it fails; else store, then process.
 
     The delivery is committed before it is processed; if processing fails the delivery stays pending for

@@ -10,8 +10,10 @@ their source ids: the later batch is stored again, finding them. A completed fil
 nothing: the job is reported as already done (and, even when forced, events dedupe by idempotency key and
 leads by their source id).
 
-Owners named in the file are matched to people by name or e-mail (case-insensitive); an unknown name is
-reported for its row and column as ``unknown owner 'X'`` and the lead is still stored, without that owner.
+Owners named in the file are matched to people by their user id in that CRM (``Person.crm_ids``), name or
+e-mail (case-insensitive); an owner nobody is gets one problem for the whole import, at the first row it
+was on, with the number of rows (``unknown owner 'X' on 37 row(s) …``); those leads are stored without
+that owner.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import queue
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -80,6 +82,9 @@ class ImportOutcome:
 
     job: ImportJob
     result: Literal["imported", "resumed", "already_imported"]
+    #: what the import assumed, in words: ``timezone``, ``encoding``, ``delimiter``, ``dates`` (empty when
+    #: nothing was read)
+    assumed: dict[str, str] = field(default_factory=dict)
 
 
 def import_job_report_csv(job: ImportJob) -> str:
@@ -248,6 +253,12 @@ def lead_import(
         preset = None
         dayfirst = None
         tz = None
+    zone_why = "given"
+    if tz is None and job is None:
+        # times without an offset are the organisation's local times unless the caller says otherwise
+        tz, zone_why = organization.timezone, "the organisation's"
+    elif tz is None:
+        zone_why = "as the interrupted import read it"
     family = preset if preset in PRESET_FAMILIES else None
     options: dict[str, Any] = {
         "preset": None if family else preset,
@@ -259,6 +270,7 @@ def lead_import(
     if family is not None and not (result.preset or "").startswith(family):
         result.close()
         raise UnreadableFile(f"the file is not a {family} export (its header looks like {result.preset})")
+    assumed = _assumed(result, zone_why)
     with result:
         started = clock()
         if job is None:
@@ -312,7 +324,31 @@ def lead_import(
             )
             raise
     job.refresh_from_db()
-    return ImportOutcome(job, kind)
+    return ImportOutcome(job, kind, assumed)
+
+
+def _unknown_owner(reason: str, count: int, source: str) -> str:
+    """One line for an owner no person is, with the rows it was on (from this row on)."""
+    crm = source.split("_", 1)[0]
+    return (
+        f"{reason} on {count} row(s) from this one: those leads are stored without that owner; give the "
+        f"person their {crm} user id (leadpact crm_ids set) or this name or e-mail"
+    )
+
+
+def _assumed(result: ImportResult, zone_why: str) -> dict[str, str]:
+    """What the reader assumed about the file, in words (the CLI prints it before anything else)."""
+    out = {"timezone": f"{result.mapping.timezone} ({zone_why})"}
+    if result.encoding is not None:
+        why = next((n.split(": ", 1)[1] for n in result.notes if n.startswith("encoding ")), "")
+        out["encoding"] = f"{result.encoding} ({why})" if why else result.encoding
+    if result.delimiter is not None:
+        out["delimiter"] = {"\t": "tab", ",": "comma (,)", ";": "semicolon (;)"}.get(
+            result.delimiter, repr(result.delimiter)
+        )
+    if result.date_formats:
+        out["dates"] = ", ".join(f"{column!r} {shape}" for column, shape in result.date_formats.items())
+    return out
 
 
 _COUNTERS = ["rows_read", "rows_imported", "problems_count", "last_committed_row", "heartbeat_at"]
@@ -346,6 +382,7 @@ def _run(
     last_row = 0
 
     rows_seen = job.rows_read if skip_to else 0
+    unknown_owners: dict[tuple[str, str], list[int]] = {}  # (column, reason) -> [first row, rows]
 
     def commit(found: list[RowProblem], imported: int, now: dt.datetime) -> None:
         """The batch's problems and the job's counters, in the batch's transaction."""
@@ -384,11 +421,17 @@ def _run(
             states=ready,
             want_ids=False,
         )
-        return [
-            RowProblem(batch[p.index][0], owner_columns.get(p.field, p.field), p.reason)
-            for p in outcome.problems
-            if p.what == "lead"
-        ]
+        found: list[RowProblem] = []
+        for p in outcome.problems:
+            if p.what != "lead":
+                continue
+            column = owner_columns.get(p.field, p.field)
+            if p.field in ("marketing_owner", "sales_owner") and p.reason.startswith("unknown owner"):
+                # an owner nobody is: listed once for the import with a count, not on every row
+                unknown_owners.setdefault((column, p.reason), [batch[p.index][0], 0])[1] += 1
+                continue
+            found.append(RowProblem(batch[p.index][0], column, p.reason))
+        return found
 
     def flush() -> None:
         nonlocal rows, events, problems, problem_rows, states, repeated
@@ -452,6 +495,16 @@ def _run(
             problems.append(RowProblem(number, *rest))
             problem_rows.add(number)
     flush()
+    if unknown_owners:
+        owners = [
+            RowProblem(first, column, _unknown_owner(reason, count, result.mapping.source))
+            for (column, reason), (first, count) in sorted(unknown_owners.items(), key=lambda kv: kv[1][0])
+        ]
+        ImportProblem.objects.bulk_create(
+            [ImportProblem(job=job, row=p.row, column=p.column or "", reason=p.reason) for p in owners]
+        )
+        job.problems_count += len(owners)
+        job.save(update_fields=["problems_count"])
     job.rows_read = source.rows_read if source is not None else result.rows_read
     job.status = ImportJob.Status.COMPLETED
     job.finished_at = clock()

@@ -21,6 +21,7 @@ __all__ = [
     "LeadEvent",
     "LeadSource",
     "LeadState",
+    "PullConnector",
     "SavedMapping",
     "WebhookDelivery",
     "WebhookIntegration",
@@ -408,6 +409,8 @@ class WebhookIntegration(models.Model):
         MAUTIC = "mautic", "Mautic"
         PIPEDRIVE = "pipedrive", "Pipedrive"
         GENERIC = "generic", "Generic (signed)"
+        SALESFORCE = "salesforce", "Salesforce Outbound Messages"
+        SALESFORCE_CDC = "salesforce_cdc", "Salesforce Change Data Capture (relayed, signed)"
 
     organization = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -427,6 +430,17 @@ class WebhookIntegration(models.Model):
     )
     public_url = models.URLField(
         blank=True, help_text="the URL as the sender calls it (HubSpot signs it); default: as received"
+    )
+    account_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Salesforce: the organisation id (00D…) every Outbound Message must carry",
+    )
+    cursor = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Salesforce CDC: the highest replay id processed; a relay resumes after it",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
@@ -496,3 +510,33 @@ class WebhookRejection(models.Model):
 
     def __str__(self) -> str:
         return f"rejected {self.path}: {self.reason}"
+
+
+class PullConnector(models.Model):
+    """A CRM leadpact reads from on a schedule (``leadpact worker``): HubSpot's CRM v3 objects API with a
+    private app token (sealed like a webhook secret), and where the last run stopped (``cursor``)."""
+
+    class Kind(models.TextChoices):
+        HUBSPOT = "hubspot", "HubSpot (private app token)"
+
+    organization = models.ForeignKey("organization.Organization", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    token_sealed = models.CharField(
+        max_length=1000, editable=False, help_text="the token, encrypted with SECRET_KEY"
+    )
+    base_url = models.URLField(default="https://api.hubapi.com", help_text="the API's address")
+    cursor = models.CharField(
+        max_length=64, blank=True, help_text="contacts changed from this instant on are read next (ISO 8601)"
+    )
+    every_seconds = models.PositiveIntegerField(default=300, help_text="how often the worker reads")
+    active = models.BooleanField(default=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("organization", "name")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"

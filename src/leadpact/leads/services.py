@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -294,6 +295,14 @@ def _credentials(
         password = generate_secret()
         shown = WebhookCredentials(username=user, password=password)
         return shown, {"username": user, "password_hash": password_hash(password), "secret_sealed": ""}
+    if kind == WebhookIntegration.Kind.SALESFORCE:
+        # Outbound Messages carry no signature: the organisation id in each message is checked instead
+        if secret:
+            raise ApplicationError(
+                "webhook.secret",
+                f"webhook {name!r}: salesforce outbound messages are not signed; give the organisation id",
+            )
+        return WebhookCredentials(), {"secret_sealed": "", "username": "", "password_hash": ""}
     given = secret.strip()
     if kind == WebhookIntegration.Kind.HUBSPOT and not given:
         raise ApplicationError(
@@ -330,6 +339,7 @@ def webhook_integration_create(
     secret: str = "",
     username: str = "",
     public_url: str = "",
+    account_id: str = "",
     actor: Actor,
     now: dt.datetime | None = None,
 ) -> tuple[WebhookIntegration, WebhookCredentials]:
@@ -342,12 +352,22 @@ def webhook_integration_create(
     if not name.strip():
         raise ApplicationError("webhook.name", "webhook: the name is empty")
     shown, values = _credentials(kind, name, secret=secret, username=username)
+    account = account_id.strip()
+    if kind == WebhookIntegration.Kind.SALESFORCE and not re.fullmatch(
+        r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?", account
+    ):
+        raise ApplicationError(
+            "webhook.account",
+            f"webhook {name!r}: give the Salesforce organisation id (00D…, 15 or 18 characters; Setup → "
+            "Company Information)",
+        )
     row = WebhookIntegration(
         organization=organization,
         kind=kind,
         name=name.strip(),
         slug=slug or secrets.token_urlsafe(12).replace("_", "-").lower(),
         public_url=public_url,
+        account_id=account,
         created_at=_now(now),
         **values,
     )

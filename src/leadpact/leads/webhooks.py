@@ -18,6 +18,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from leadpact.connectors.records import EventRecord, LeadRecord
+from leadpact.connectors.salesforce_live import (
+    OutboundMessage,
+    parse_cdc,
+    parse_outbound_message,
+    same_organization,
+)
 from leadpact.connectors.webhooks import (
     ParsedPayload,
     Verification,
@@ -65,6 +71,8 @@ _PARSERS = {
     WebhookIntegration.Kind.MAUTIC: parse_mautic,
     WebhookIntegration.Kind.PIPEDRIVE: parse_pipedrive,
     WebhookIntegration.Kind.GENERIC: parse_generic,
+    WebhookIntegration.Kind.SALESFORCE: parse_outbound_message,
+    WebhookIntegration.Kind.SALESFORCE_CDC: parse_cdc,
 }
 
 
@@ -78,6 +86,8 @@ def webhook_verify(
     now: dt.datetime,
 ) -> Verification:
     """Check a request with the verifier of the integration's kind (its secret unsealed for the check)."""
+    if integration.kind == WebhookIntegration.Kind.SALESFORCE:
+        return _verify_outbound(integration, body)
     if integration.kind == WebhookIntegration.Kind.PIPEDRIVE:
         stored = integration.password_hash
         digest = stored.removeprefix("sha256:") if stored.startswith("sha256:") else ""
@@ -100,6 +110,21 @@ def webhook_verify(
     if integration.kind == WebhookIntegration.Kind.MAUTIC:
         return verify_mautic(headers=headers, body=body, secret=secret)
     return verify_generic(headers=headers, body=body, secret=secret, now=now)
+
+
+def _verify_outbound(integration: WebhookIntegration, body: bytes) -> Verification:
+    """An Outbound Message is taken when it carries the organisation id the integration was made for."""
+    try:
+        message = OutboundMessage(body)
+    except WebhookPayloadError as error:
+        return Verification(False, str(error))
+    if not integration.account_id:
+        return Verification(False, "the integration has no salesforce organisation id: set one")
+    if not same_organization(message.organization_id, integration.account_id):
+        return Verification(
+            False, f"organisation id {message.organization_id[:18]!r} is not this integration's"
+        )
+    return Verification(True, "")
 
 
 #: Refusals kept per integration (and for unknown addresses together) within :data:`REJECTION_DAYS`; past
@@ -222,6 +247,7 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
         events = [parsed.events[i] for i in kept]
         notes = [f"item {p.index}: {p.reason}" for p in parsed.problems]
         notes += [f"event {r.index}: kind: {r.reason}" for r in refusals]
+        chosen = [_chosen_key(e) for e in events]
         try:
             outcome = store_retrying(
                 lambda: store_batch(
@@ -232,6 +258,7 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
                     people=PeopleIndex(organization),
                     checker=HandoffChecker(organization),
                     unknown_leads="create",
+                    keys=chosen if any(chosen) else None,
                 )
             )
         except DatabaseError:
@@ -243,14 +270,41 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
                 f"{p.what} {kept[p.index] if p.what == 'event' else p.index}: {p.field}: {p.reason}"
                 for p in outcome.problems
             ]
-        if parsed.ignored:
-            notes.append(f"{parsed.ignored} item(s) of kinds leadpact does not use were ignored")
+        notes += [
+            f"item {p.index} ignored: {p.reason}" if p.index >= 0 else f"ignored: {p.reason}"
+            for p in parsed.ignored_items
+        ]
+        if parsed.cursor:
+            _advance_cursor(integration, parsed.cursor)
         locked.status = WebhookDelivery.Status.PROCESSED
         locked.error = "\n".join(notes)[:5000]
         locked.events_stored = stored
         locked.processed_at = moment
         locked.save(update_fields=["status", "error", "events_stored", "processed_at"])
     return locked
+
+
+def _advance_cursor(integration: WebhookIntegration, cursor: str) -> None:
+    """Keep the highest replay id seen (deliveries may arrive out of order)."""
+    row = WebhookIntegration.objects.select_for_update().get(pk=integration.pk)
+    if not row.cursor or (cursor.isdigit() and row.cursor.isdigit() and int(cursor) > int(row.cursor)):
+        WebhookIntegration.objects.filter(pk=row.pk).update(cursor=cursor)
+
+
+def _chosen_key(event: EventRecord) -> str | None:
+    """The idempotency key of an event the sender re-reports on every delivery without saying when it
+    happened: a Mautic stage (each contact update carries the stage) is one event per contact and stage."""
+    if event.source == "mautic" and "stage" in event.data:
+        text = f"leadpact:mautic-stage:{len(event.external_id)}:{event.external_id}:{event.kind}"
+        return hashlib.sha256(text.encode()).hexdigest()
+    if event.source == "salesforce" and "status" in event.data and event.precision != "millisecond":
+        # an Outbound Message repeats the status on every send, timed by the last modification
+        status = event.data["status"]
+        text = (
+            f"leadpact:salesforce-status:{len(event.external_id)}:{event.external_id}:{event.kind}:{status}"
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+    return None
 
 
 def webhook_delivery_failed(delivery: WebhookDelivery, error: BaseException, *, now: dt.datetime) -> None:

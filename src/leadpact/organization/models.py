@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from decimal import Decimal
 
@@ -81,6 +82,22 @@ class Team(models.Model):
         calendar_from_spec(self.calendar, field="calendar")
 
 
+_CRM_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def _validate_crm_ids(value: object) -> None:
+    """``{"hubspot": "7301", ...}``: CRM names in lower case, ids as text of at most 64 characters."""
+    if not isinstance(value, dict):
+        raise ValidationError(_('give the CRM user ids as an object, e.g. {"hubspot": "7301"}'))
+    for crm, user_id in value.items():
+        if not isinstance(crm, str) or not _CRM_NAME.fullmatch(crm):
+            raise ValidationError(_("%(crm)r is not a CRM name (lower-case letters)"), params={"crm": crm})
+        if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 64:
+            raise ValidationError(
+                _("the %(crm)s user id must be text of 1 to 64 characters"), params={"crm": crm}
+            )
+
+
 class Person(models.Model):
     """A member of a team, with the share of a full week they work and, optionally, their own hours."""
 
@@ -111,6 +128,16 @@ class Person(models.Model):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(
         _("end date"), null=True, blank=True, help_text=_("first day no longer in the team")
+    )
+    crm_ids = models.JSONField(
+        _("CRM user ids"),
+        default=dict,
+        blank=True,
+        validators=[_validate_crm_ids],
+        help_text=format_lazy(
+            _("this person's user id in each CRM, so owners in imports and webhooks match, e.g. {example}"),
+            example='{"hubspot": "7301", "salesforce": "0055g00000AAAAAAA1", "pipedrive": "42"}',
+        ),
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

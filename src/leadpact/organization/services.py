@@ -55,6 +55,7 @@ def person_snapshot(person: Person) -> dict[str, Any]:
         "start_date": person.start_date.isoformat(),
         "end_date": person.end_date.isoformat() if person.end_date else None,
         "user_id": person.user_id,
+        "crm_ids": dict(person.crm_ids or {}),
     }
 
 
@@ -196,8 +197,9 @@ def person_update(
     start_date: dt.date | _Unchanged = UNCHANGED,
     end_date: dt.date | _Unchanged | None = UNCHANGED,
     user: User | _Unchanged | None = UNCHANGED,
+    crm_ids: dict[str, str] | _Unchanged = UNCHANGED,
 ) -> Person:
-    """Change the given fields of a person (FTE, hours, role, dates, …); the rest stays as it is."""
+    """Change the given fields of a person (FTE, hours, role, dates, CRM user ids …); the rest stays."""
     person = Person.objects.select_for_update().select_related("team").get(pk=person.pk)
     before = person_snapshot(person)
     organization_id = person.team.organization_id
@@ -211,6 +213,7 @@ def person_update(
         "start_date": start_date,
         "end_date": end_date,
         "user": user,
+        "crm_ids": crm_ids,
     }
     changed = [field for field, value in changes.items() if value is not UNCHANGED]
     for field in changed:

@@ -2,7 +2,9 @@
 
 Columns → fields: Record ID / hs_object_id → id; First/Last Name joined to ``name``; Contact owner /
 hubspot_owner_id → sales owner (names in the label export, owner ids in the internal one; matched to
-people later); Create Date → ``created_at``.
+people later); Create Date → ``created_at``. Consent: "Legal basis for processing contact's data"
+(``hs_legal_basis``: consent or legitimate interest → true), "Unsubscribed from all email"
+(``hs_email_optout``: true → false).
 
 Stage dates → events (HubSpot's lifecycle stage only moves forward, so each date is when it happened):
 
@@ -80,6 +82,10 @@ HUBSPOT = Mapping(
         ("first_conversion_event_name", "trigger"),
         ("Number of Form Submissions", "recent_touches"),
         ("num_conversion_events", "recent_touches"),
+        ("Legal basis for processing contact's data", "consent"),
+        ("hs_legal_basis", "consent"),
+        ("Unsubscribed from all email", "consent_opt_out"),
+        ("hs_email_optout", "consent_opt_out"),
         ("Contact owner", "sales_owner"),
         ("hubspot_owner_id", "sales_owner"),
         ("Create Date", "created_at"),

@@ -1,7 +1,8 @@
 """Pipedrive leads export and deals export ("Entity - Field" column labels).
 
 Leads: Lead - ID (a UUID) → id; Person - Name → name; Lead - Owner → sales owner;
-Lead - Created → created_at; Lead - Title and other columns → ``extra``.
+Lead - Created → created_at; Person - Marketing status → consent (subscribed → true; unsubscribed,
+no_consent → false); Lead - Title and other columns → ``extra``.
 
 Deals: Deal - ID → id; Deal - Deal created → created and opportunity (amount Deal - Value in
 Deal - Currency); Deal - Won time → won (amount); Deal - Lost time → lost (reason Deal - Lost reason,
@@ -21,6 +22,7 @@ _PERSON = (
     ("Person - Phone", "phone"),
     ("Person - Phone - Work", "phone"),
     ("Person - Job title", "job_title"),
+    ("Person - Marketing status", "consent"),
     ("Organization - Name", "company"),
     ("Organization - Country", "country"),
     ("Organization - Address - Country", "country"),

@@ -10,10 +10,12 @@ cannot be matched on re-import and are reported.
 Bulk API: API names (Id, FirstName, LastName, Email, Company, Country, OwnerId, Status, LeadSource,
 CreatedDate in UTC ``2026-11-26T14:05:00.000Z``, ConvertedDate, IsConverted, LastModifiedDate).
 
-Events: Create Date → created; Converted Date → qualified (conversion is where Salesforce turns a lead
+Events: Create Date → created; an MQL date (no standard field: "MQL Date" / ``MQL_Date__c`` and the
+usual variants) → handed_over; Converted Date → qualified (conversion is where Salesforce turns a lead
 into an opportunity-ready contact); Lead Status "Closed - Not Converted" (or "Unqualified") →
 rejected at the last modification (Salesforce exports no status date; ``data["note"]`` says so).
-ConvertedDate is a date without a time: midnight in the file's timezone.
+ConvertedDate is a date without a time: midnight in the file's timezone. Consent: "Email Opt Out" /
+``HasOptedOutOfEmail`` (checked → no consent, unchecked → consent).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ __all__ = ["BULK_SIGNATURE", "REPORT_SIGNATURE", "SALESFORCE_BULK", "SALESFORCE_
 
 _CLOSED = ("Closed - Not Converted", "Unqualified", "Gesloten - Niet geconverteerd")
 _NOTE = "time of the last modification: salesforce exports no status date"
+
+#: Salesforce has no standard MQL date; these are the custom fields most setups add (label / API name).
+_MQL_REPORT = ("MQL Date", "MQL Date/Time", "Marketing Qualified Date", "MQL-datum", "MQL Date (custom)")
+_MQL_API = ("MQL_Date__c", "MQL_Date_Time__c", "Marketing_Qualified_Date__c")
 
 FOOTER = (
     r"(?i)^grand totals?\b",
@@ -42,6 +48,8 @@ SALESFORCE_REPORT = Mapping(
         ("Lead ID", "external_id"),
         ("Lead-id", "external_id"),
         ("First Name", "first_name"),
+        ("Email Opt Out", "consent_opt_out"),
+        ("E-mail afmelden", "consent_opt_out"),
         ("Voornaam", "first_name"),
         ("Last Name", "last_name"),
         ("Achternaam", "last_name"),
@@ -73,6 +81,7 @@ SALESFORCE_REPORT = Mapping(
         ("Aanmaakdatum", "created_at"),
     ),
     events=(
+        EventRule(kind="handed_over", at=_MQL_REPORT),
         EventRule(kind="qualified", at=("Converted Date", "Conversiedatum")),
         EventRule(
             kind="rejected",
@@ -92,6 +101,7 @@ SALESFORCE_BULK = Mapping(
     columns=(
         ("Id", "external_id"),
         ("FirstName", "first_name"),
+        ("HasOptedOutOfEmail", "consent_opt_out"),
         ("LastName", "last_name"),
         ("Name", "name"),
         ("Email", "email"),
@@ -108,6 +118,7 @@ SALESFORCE_BULK = Mapping(
         ("CreatedDate", "created_at"),
     ),
     events=(
+        EventRule(kind="handed_over", at=_MQL_API),
         EventRule(kind="qualified", at=("ConvertedDate",)),
         EventRule(
             kind="rejected",

@@ -1,7 +1,7 @@
 """``leadpact import FILE``: a CRM export (CSV or XLSX) into leads and lead events.
 
-    leadpact import FILE [--preset hubspot|salesforce|pipedrive|generic] [--mapping SAVED_NAME]
-                         [--save-mapping NAME]
+    leadpact import FILE [--preset hubspot|salesforce|pipedrive|generic] [--mapping FILE.json|NAME]
+                         [--save-mapping NAME|FILE.json]
                          [--day-first | --month-first] [--timezone Europe/Amsterdam]
                          [--resume] [--report problems.csv] [--organization KEY] [--batch-size N]
 
@@ -36,6 +36,24 @@ def _count_lines(path: Path) -> int:
     return max(count - 1, 1)
 
 
+def _load_mapping(organization: Any, given: str) -> Mapping:
+    """A mapping from a JSON file (a path that exists or ends in .json) or saved under that name."""
+    path = Path(given)
+    if path.suffix.lower() == ".json" or path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise CommandError(f"--mapping {given}: cannot read the file ({exc.strerror or exc})") from None
+        try:
+            return Mapping.from_json(text)
+        except MappingError as exc:
+            raise CommandError(f"--mapping {given}: {exc}") from None
+    saved = SavedMapping.objects.filter(organization=organization, name=given).first()
+    if saved is None:
+        raise CommandError(f"no saved mapping named {given!r} and no file {given!r}")
+    return Mapping.from_dict(saved.mapping)
+
+
 class Command(BaseCommand):
     help = "Import a CRM export file (CSV or XLSX) into leads and lead events."
 
@@ -46,9 +64,16 @@ class Command(BaseCommand):
             choices=sorted({*PRESETS, *PRESET_FAMILIES}),
             help="default: detected from the header (salesforce and pipedrive: which export is detected)",
         )
-        parser.add_argument("--mapping", metavar="NAME", help="a saved mapping instead of a preset")
         parser.add_argument(
-            "--save-mapping", metavar="NAME", help="save the mapping used (with its date order) under NAME"
+            "--mapping",
+            metavar="FILE|NAME",
+            help="a mapping instead of a preset: a JSON file (as --save-mapping FILE.json writes it) or the "
+            "name of a saved mapping",
+        )
+        parser.add_argument(
+            "--save-mapping",
+            metavar="NAME|FILE.json",
+            help="save the mapping used (with its date order) under NAME, or write it to FILE.json",
         )
         order = parser.add_mutually_exclusive_group()
         order.add_argument("--day-first", dest="dayfirst", action="store_const", const=True, default=None)
@@ -79,10 +104,7 @@ class Command(BaseCommand):
         if options["mapping"]:
             if options["preset"]:
                 raise CommandError("give --preset or --mapping, not both")
-            saved = SavedMapping.objects.filter(organization=organization, name=options["mapping"]).first()
-            if saved is None:
-                raise CommandError(f"no saved mapping named {options['mapping']!r}")
-            mapping = Mapping.from_dict(saved.mapping)
+            mapping = _load_mapping(organization, options["mapping"])
         # the command's own stderr (call_command may redirect it)
         console = Console(file=cast(TextIO, self.stderr._out))
         total = _count_lines(path) if path.suffix.lower() != ".xlsx" else None
@@ -133,6 +155,10 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         job = outcome.job
+        if outcome.assumed:
+            self.stdout.write(
+                "assumed: " + "; ".join(f"{name} {value}" for name, value in outcome.assumed.items())
+            )
         if outcome.result == "already_imported":
             self.stdout.write(
                 f"{path.name} was imported before (import {job.pk}, {job.rows_imported} rows); nothing added"
@@ -144,12 +170,15 @@ class Command(BaseCommand):
                 f"{job.problems_count} problems ({rate:,.0f} rows/s)"
             )
         if options["save_mapping"]:
-            saved_mapping_save(
-                organization=organization,
-                name=options["save_mapping"],
-                mapping=Mapping.from_dict(job.mapping),
-            )
-            self.stdout.write(f"mapping saved as {options['save_mapping']!r}; reuse it with --mapping")
+            target = options["save_mapping"]
+            if target.lower().endswith(".json"):
+                Path(target).write_text(Mapping.from_dict(job.mapping).to_json(), encoding="utf-8")
+                self.stdout.write(f"mapping written to {target}; reuse it with --mapping {target}")
+            else:
+                saved_mapping_save(
+                    organization=organization, name=target, mapping=Mapping.from_dict(job.mapping)
+                )
+                self.stdout.write(f"mapping saved as {target!r}; reuse it with --mapping")
         if options["report"]:
             options["report"].write_text(import_job_report_csv(job), encoding="utf-8", newline="")
             self.stdout.write(f"problems written to {options['report']}")

@@ -1,5 +1,6 @@
-"""``leadpact worker``: update the SLA clocks and deliver the alerts that are due, in a loop (or once);
-every hour, record how late data moved a closed period as a pending restatement."""
+"""``leadpact worker``: update the SLA clocks, deliver the alerts that are due and read the pull
+connectors (``leadpact pull``), in a loop (or once); every hour, record how late data moved a closed
+period as a pending restatement."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from leadpact.leads.pull import pull_connectors_run_due
 from leadpact.measurement.alerts.services import alerts_deliver
 from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.closing.services import restatements_record_due
@@ -52,6 +54,10 @@ class Command(BaseCommand):
             update = clocks_update(now=now)
             report = alerts_deliver(now=now)
             packs = reviews_send_due(now=now)
+            pulled = "".join(
+                f", pulled {connector.name}: {outcome}"
+                for connector, outcome in pull_connectors_run_due(now=now)
+            )
             restated = ""
             if restate_every > 0 and (restated_at is None or time.monotonic() - restated_at >= restate_every):
                 restated_at = time.monotonic()
@@ -60,7 +66,7 @@ class Command(BaseCommand):
                 f"{now:%Y-%m-%d %H:%M:%S} clocks {update.clocks} (written {update.written},"
                 f" {update.compute_seconds:.3f}s), alerts queued {update.alerts}, sent {report.sent},"
                 f" retried {report.retried}, failed {report.failed}, interrupted {report.interrupted}"
-                f"{restated}, review packs sent {packs}"
+                f"{restated}, review packs sent {packs}{pulled}"
             )
             if options["once"]:
                 return
