@@ -14,7 +14,6 @@ one query per batch, never one per lead; a mark already set (by hand) is never c
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -113,7 +112,7 @@ class HandoffChecker:
         )
         self._spans: dict[int, list[tuple[dt.datetime, dt.datetime | None, AgreementVersion]]] = {}
         self._terms: dict[int, _Terms] = {}
-        self._passed: dict[tuple[FieldCheck, type, Any], bool] = {}  # see _missing
+        self._passed: dict[FieldCheck, dict[tuple[type, Any], bool]] = {}  # see _missing
 
     @property
     def active(self) -> bool:
@@ -122,7 +121,7 @@ class HandoffChecker:
 
     def version_at(self, agreement: Agreement, instant: dt.datetime) -> AgreementVersion | None:
         """:func:`agreement_version_at`, remembered by the span the found version is in force for."""
-        for start, end, known in self._spans.get(agreement.pk, []):
+        for start, end, known in self._spans.get(agreement.id, []):
             if start <= instant and (end is None or instant < end):
                 return known
         version = agreement_version_at(agreement=agreement, instant=instant)
@@ -179,19 +178,27 @@ class HandoffChecker:
         checked_at = adapt_datetime(now)
         checks: list[tuple[LeadEvent | Handoff, int]] = []  # (event, version id): a row each
         per_version: dict[int, dict[int, None]] = {}  # version id → the leads to check against it, in order
+        termed: set[int] = set()
         for event in events:
             for agreement in self.agreements:
                 version = self.version_at(agreement, event.occurred_at)
                 if version is not None:
-                    self.terms(version)  # read once a version, then remembered
-                    checks.append((event, version.pk))
-                    per_version.setdefault(version.pk, {})[event.lead_id] = None
+                    version_pk = version.id
+                    if version_pk not in termed:
+                        self.terms(version)  # read once a version, then remembered
+                        termed.add(version_pk)
+                    checks.append((event, version_pk))
+                    per_version.setdefault(version_pk, {})[event.lead_id] = None
         # every rule of a version over the batch's leads at once (core.rules: the CEL subset as columns)
         failed_by: dict[tuple[int, int], list[tuple[str, ...]]] = {}
+        missing_by: dict[tuple[int, int], tuple[str, ...]] = {}
         for version_pk, lead_ids in per_version.items():
-            outcomes = rules_failed_batch(self._terms[version_pk].rules, [leads[pk] for pk in lead_ids])
-            for lead_id, failed in zip(lead_ids, outcomes, strict=True):
+            terms = self._terms[version_pk]
+            batch = [leads[pk] for pk in lead_ids]
+            outcomes = rules_failed_batch(terms.rules, batch)
+            for lead_id, failed, missing in zip(lead_ids, outcomes, self._missing(terms, batch), strict=True):
                 failed_by[version_pk, lead_id] = failed
+                missing_by[version_pk, lead_id] = missing
         # leads that failed alike (most of an import) share their JSON: made once a batch
         made: dict[tuple[object, ...], tuple[int | None, bool, str, str]] = {}
         missing_json: dict[tuple[str, ...], str] = {}
@@ -203,7 +210,7 @@ class HandoffChecker:
             judged = made.get(key)
             if judged is None:
                 judged = made[key] = self._judged(terms, failed)
-            missing = self._missing(terms, leads[event.lead_id])
+            missing = missing_by[version_pk, event.lead_id]
             missing_text = missing_json.get(missing)
             if missing_text is None:
                 missing_text = missing_json[missing] = adapt_json(list(missing))
@@ -231,30 +238,42 @@ class HandoffChecker:
             )
         return len(rows)
 
-    def _missing(self, terms: _Terms, lead: dict[str, Any]) -> tuple[str, ...]:
-        """The contract's fields the lead fails (``FieldCheck.passes``), each check's outcome remembered by
-        the value it read: a check is a function of that value alone, and an import's leads share most of
-        their countries, scores, companies … (measured: ~9 checks a lead were a fifth of an import's CPU)."""
-        failed: list[str] = []
+    def _missing(self, terms: _Terms, leads: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+        """The contract's fields each lead fails (``FieldCheck.passes``), a check over the batch's column
+        at a time, its outcome remembered by the value it read: a check is a function of that value
+        alone, and an import's leads share most of their countries, scores, companies … (measured: ~9
+        checks a lead, a fifth of an import's CPU). The value's type is part of the key (True == 1)."""
+        columns: list[list[bool]] = []
         for check in terms.fields:
             field = check.field
             if "." in field:  # a nested value (extra.x): checked as it is
-                if not check.passes(lead):
-                    failed.append(field)
+                columns.append([check.passes(lead) for lead in leads])
                 continue
-            value = lead.get(field)
-            try:
-                known = self._passed.get((check, type(value), value))  # the type: True == 1, "1" != 1
-            except TypeError:  # an unhashable value (a list in extra …)
-                known = None
-            if known is None:
-                known = check.passes(lead)
-                if len(self._passed) < 100_000:
-                    with contextlib.suppress(TypeError):
-                        self._passed[check, type(value), value] = known
-            if not known:
-                failed.append(field)
-        return tuple(failed)
+            memo = self._passed.setdefault(check, {})
+            passes = check.passes
+            column: list[bool] = []
+            for lead in leads:
+                value = lead.get(field)
+                try:
+                    known = memo.get((value.__class__, value))
+                except TypeError:  # an unhashable value
+                    column.append(passes(lead))
+                    continue
+                if known is None:
+                    known = passes(lead)
+                    if len(memo) < 50_000:
+                        memo[value.__class__, value] = known
+                column.append(known)
+            columns.append(column)
+        names = [check.field for check in terms.fields]
+        return (
+            [
+                tuple(name for name, ok in zip(names, row, strict=True) if not ok)
+                for row in zip(*columns, strict=True)
+            ]
+            if columns
+            else [() for _ in leads]
+        )
 
     @staticmethod
     def _judged(terms: _Terms, failed: Sequence[tuple[str, ...]]) -> tuple[int | None, bool, str, str]:
