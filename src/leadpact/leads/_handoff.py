@@ -28,7 +28,7 @@ from leadpact.agreements.models import Agreement, AgreementVersion, Commitment, 
 from leadpact.agreements.selectors import agreement_version_at, version_effective_until
 from leadpact.core.agreement import FieldCheck
 from leadpact.core.rules import Rule, RuleError, rules_failed_batch
-from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
+from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, in_values, insert_rows
 from leadpact.leads.models import HandoffCheck, Lead, LeadEvent
 from leadpact.organization.models import Organization
 
@@ -261,7 +261,7 @@ class HandoffChecker:
                     continue
                 if known is None:
                     known = passes(lead)
-                    if len(memo) < 50_000:
+                    if len(memo) < 4096:  # a few kilobytes a check: memory stays flat
                         memo[value.__class__, value] = known
                 column.append(known)
             columns.append(column)
@@ -310,12 +310,12 @@ class HandoffChecker:
         with connection.cursor() as cursor:  # raw SQL: building the ORM's query was most of its cost
             for start in range(0, len(keys), 400):
                 chunk = keys[start : start + 400]
-                marks = ", ".join(["%s"] * len(chunk))
+                within, params = in_values(chunk)
                 # the expression and condition of the lead_org_email index, as _with_address has them
                 cursor.execute(
                     f"SELECT LOWER(email) FROM {table} WHERE organization_id = %s AND NOT (email = '') "  # noqa: S608
-                    f"AND LOWER(email) IN ({marks}) GROUP BY LOWER(email) HAVING COUNT(*) > 1",
-                    [self.organization.pk, *chunk],
+                    f"AND LOWER(email) {within} GROUP BY LOWER(email) HAVING COUNT(*) > 1",
+                    [self.organization.pk, *params],
                 )
                 shared.extend(row[0] for row in cursor.fetchall())
         return sorted(set(shared))
@@ -386,8 +386,8 @@ def _rule_leads(ids: list[int]) -> dict[int, dict[str, Any]]:
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"SELECT {names} FROM {table} WHERE id IN ({marks})", chunk)  # noqa: S608
+            within, params = in_values(chunk)
+            cursor.execute(f"SELECT {names} FROM {table} WHERE id {within}", params)  # noqa: S608
             for pk, *values in cursor.fetchall():
                 row = dict(zip(_RULE_COLUMNS, values, strict=True))
                 extra = row["extra"]
