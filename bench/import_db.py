@@ -250,6 +250,23 @@ def profile_start() -> dict[str, float]:
     return spent
 
 
+def backend_cpu() -> float:
+    """CPU seconds so far of this connection's PostgreSQL server process (local server: /proc), else 0."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
@@ -317,6 +334,7 @@ def run(data: Path) -> None:
     def on_batch(job: ImportJob) -> None:
         samples.append((job.rows_read, rss_mb()))
 
+    backend = backend_cpu()
     load_before = os.getloadavg()[0]
     start_rss = rss_mb()
     started = time.perf_counter()
@@ -326,6 +344,7 @@ def run(data: Path) -> None:
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    backend = backend_cpu() - backend
     reader_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     job = outcome.job
     tenth = next((mb for rows, mb in samples if rows >= ROWS // 10), samples[0][1])
@@ -340,6 +359,8 @@ def run(data: Path) -> None:
     print(f"time:            {elapsed:.1f} s")
     print(f"speed:           {job.rows_read / elapsed:,.0f} rows/s (goal >= {goal:,})")
     print(f"CPU per row:     {cpu / read * 1e6:.0f} µs importing, {reader_cpu / read * 1e6:.0f} µs reading")
+    if DB == "postgresql":
+        print(f"                 {backend / read * 1e6:.0f} µs in PostgreSQL's server process")
     print(
         f"load average:    {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
         "(2 cores; above ~1.5 other work shared them)"
