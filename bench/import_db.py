@@ -34,26 +34,33 @@ import csv
 import os
 import resource
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 _ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
 ROWS = int(_ARGS[0]) if _ARGS else 1_000_000
 AGREEMENT = "--agreement" in sys.argv
 PROFILE = "--profile" in sys.argv
+FLOOR = "--floor" in sys.argv
+_OPTIONS = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
+DB = _OPTIONS.get("db", "both")  # sqlite, postgresql or both (each in its own process)
+ROWWISE = int(_OPTIONS.get("rowwise-rows", "2000"))  # rows of the row-by-row baseline
+PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 HEADER = (
     "Record ID,First Name,Last Name,Email,Company Name,Country/Region,HubSpot Score,Create Date,"
     "Became a Marketing Qualified Lead Date,Became a Sales Qualified Lead Date\n"
 )
 
 
-def write_file(path: Path, rows: int) -> None:
+def write_file(path: Path, rows: int, start: int = 0) -> None:
     countries = ["Netherlands", "Belgium", "Germany", "France"]
     with path.open("w", encoding="utf-8") as fh:
         fh.write(HEADER)
-        for i in range(rows):
+        for i in range(start, start + rows):
             day = 1 + i % 28
             minute = i % 60
             fh.write(
@@ -125,6 +132,73 @@ def sqlite_floor(source: Path, batch: int) -> tuple[float, float, int]:
     return wall, cpu, leads
 
 
+def sqlite_minimal(path: Path, batch: int) -> tuple[float, int]:
+    """(wall s, rows) of the file's rows (csv.reader) inserted by ``executemany`` into a table of ten text
+    columns, no index, in transactions of ``batch`` rows, with the importer's pragmas: SQLite's speed
+    with nothing of a schema."""
+    from leadpact.leads._sql import BULK_PRAGMAS
+
+    target = Path(tempfile.mkdtemp(prefix="leadpact-bench-")) / "minimal.sqlite3"
+    db = sqlite3.connect(target, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL"):
+        db.execute(f"PRAGMA {pragma}")
+    for name, value in BULK_PRAGMAS.items():
+        db.execute(f"PRAGMA {name} = {value}")
+    db.execute(f"CREATE TABLE rows ({', '.join(f'c{i} TEXT' for i in range(10))})")
+    insert = f"INSERT INTO rows VALUES ({', '.join('?' * 10)})"
+    began = time.perf_counter()
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        while chunk := [row for _, row in zip(range(batch), reader, strict=False)]:
+            db.execute("BEGIN")
+            db.executemany(insert, chunk)
+            db.execute("COMMIT")
+    wall = time.perf_counter() - began
+    rows = db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+    db.close()
+    return wall, rows
+
+
+def postgres_copy(path: Path) -> tuple[float, int]:
+    """(wall s, rows) of ``COPY … FROM STDIN (FORMAT csv)`` of the raw file into a table of ten text
+    columns (psycopg 3, 1 MiB a write): PostgreSQL's speed with nothing of a schema."""
+    from django.db import connection
+
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor
+        cursor.execute(f"CREATE TEMPORARY TABLE raw_rows ({', '.join(f'c{i} text' for i in range(10))})")
+        began = time.perf_counter()
+        with path.open("rb") as fh, cursor.copy("COPY raw_rows FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            while data := fh.read(2**20):
+                copy.write(data)
+        wall = time.perf_counter() - began
+        cursor.execute("SELECT COUNT(*) FROM raw_rows")
+        rows = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE raw_rows")
+    return wall, rows
+
+
+def rowwise(organization: Any, rows: int) -> tuple[float, int]:
+    """(wall s, rows) of the row-by-row import: a batch (and a transaction) a row, read in a thread,
+    one ``INSERT`` a row (no COPY), into the same organisation after the big import, new leads."""
+    from leadpact.leads import _sql
+    from leadpact.leads.imports import lead_import
+
+    path = Path("/tmp") / f"leadpact-bench-rowwise-{rows}.csv"
+    if not path.exists():
+        write_file(path, rows, start=ROWS + 10_000_000)
+    copy_from = _sql.COPY_FROM_ROWS
+    _sql.COPY_FROM_ROWS = 10**9
+    try:
+        began = time.perf_counter()
+        outcome = lead_import(organization=organization, path=path, batch_size=1, reader="thread")
+        wall = time.perf_counter() - began
+    finally:
+        _sql.COPY_FROM_ROWS = copy_from
+    return wall, outcome.job.rows_read
+
+
 def csv_floor(path: Path) -> tuple[float, int]:
     """(CPU s, rows) of reading the file with Python's csv.reader alone."""
     began = time.process_time()
@@ -176,6 +250,23 @@ def profile_start() -> dict[str, float]:
     return spent
 
 
+def backend_cpu() -> float:
+    """CPU seconds so far of this connection's PostgreSQL server process (local server: /proc), else 0."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
@@ -183,9 +274,35 @@ def rss_mb() -> float:
 
 
 def main() -> None:
+    if DB == "both":  # each database in its own process: Django is set up once a process
+        for db in ("sqlite", "postgresql"):
+            args = [a for a in sys.argv[1:] if not a.startswith("--db=")]
+            print(f"== {db} ==", flush=True)
+            subprocess.run([sys.executable, __file__, *args, f"--db={db}"], check=True)
+        return
     data = Path(tempfile.mkdtemp(prefix="leadpact-bench-"))
     os.environ["LEADPACT_DATA_DIR"] = str(data)
-    os.environ["DATABASE_URL"] = f"sqlite:///{data / 'bench.sqlite3'}"
+    pg_name = f"leadpact_bench_{os.getpid()}"
+    if DB == "postgresql":
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {pg_name}")
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{pg_name}"
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{data / 'bench.sqlite3'}"
+    try:
+        run(data)
+    finally:
+        if DB == "postgresql":
+            from django.db import connection
+
+            connection.close()
+            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {pg_name}")
+
+
+def run(data: Path) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "leadpact.settings"
     os.environ.setdefault("LEADPACT_DEBUG", "0")  # DEBUG keeps every query in memory
     import django
@@ -217,6 +334,8 @@ def main() -> None:
     def on_batch(job: ImportJob) -> None:
         samples.append((job.rows_read, rss_mb()))
 
+    backend = backend_cpu()
+    load_before = os.getloadavg()[0]
     start_rss = rss_mb()
     started = time.perf_counter()
     cpu = time.process_time()
@@ -225,31 +344,61 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    backend = backend_cpu() - backend
     reader_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     job = outcome.job
     tenth = next((mb for rows, mb in samples if rows >= ROWS // 10), samples[0][1])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     read, imported, problems = job.rows_read, job.rows_imported, job.problems_count
     checked = "checked against the demo agreement" if AGREEMENT else "none checked: no agreement in force"
+    goal = 50_000 if DB == "postgresql" else 20_000
+    print(f"database:        {DB}")
     print(f"handoffs:        {checked}")
     print(f"rows:            {read:,} read, {imported:,} imported, {problems} problems")
     print(f"events:          {LeadEvent.objects.count():,}")
     print(f"time:            {elapsed:.1f} s")
-    print(f"speed:           {job.rows_read / elapsed:,.0f} rows/s (goal >= 20,000)")
-    print(f"CPU per row:     {cpu / read * 1e6:.0f} µs storing, {reader_cpu / read * 1e6:.0f} µs reading")
-    print(f"load average:    {os.getloadavg()[0]:.1f} (2 cores; above ~1.5 other work shared them)")
+    print(f"speed:           {job.rows_read / elapsed:,.0f} rows/s (goal >= {goal:,})")
+    print(f"CPU per row:     {cpu / read * 1e6:.0f} µs importing, {reader_cpu / read * 1e6:.0f} µs reading")
+    if DB == "postgresql":
+        print(f"                 {backend / read * 1e6:.0f} µs in PostgreSQL's server process")
+    print(
+        f"load average:    {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+        "(2 cores; above ~1.5 other work shared them)"
+    )
     end = samples[-1][1]
     print(f"memory (RSS):    {start_rss:.0f} MB before, {tenth:.0f} MB at 10%, {end:.0f} MB at the end")
     print(f"peak RSS:        {peak:.0f} MB")
     for label, seconds in spent.items():
         print(f"  CPU in {label}: {seconds / read * 1e6:.1f} µs a row")
     speed = read / elapsed
-    floor_wall, floor_cpu, floor_leads = sqlite_floor(data / "bench.sqlite3", 10_000)
-    floor = floor_leads / floor_wall
-    floor_us = floor_cpu / floor_leads * 1e6
-    print(f"baseline SQLite: {floor:,.0f} rows/s ({floor_us:.0f} µs CPU a row): the same rows by executemany")
-    print("                 alone, no leadpact Python; no import into this schema is faster")
-    print(f"import / floor:  {speed / floor:.2f} of SQLite's own speed (the goal needs a floor >= 20,000/s)")
+    if ROWWISE:
+        wall, rows = rowwise(organization, ROWWISE)
+        print(
+            f"baseline rows:   {rows / wall:,.0f} rows/s row by row ({rows:,} rows, a batch and transaction"
+        )
+        print(
+            f"                 a row, one INSERT a row): the fast import is {speed / (rows / wall):.1f}x that"
+        )
+    if DB == "sqlite":
+        wall, rows = sqlite_minimal(path, 10_000)
+        print(
+            f"baseline SQLite: {rows / wall:,.0f} rows/s: csv.reader rows by executemany into a table of ten"
+        )
+        print(f"                 text columns, no index; the import is {speed / (rows / wall):.2f} of that")
+    else:
+        wall, rows = postgres_copy(path)
+        print(
+            f"baseline COPY:   {rows / wall:,.0f} rows/s: the raw file by COPY (csv) into a table of ten text"
+        )
+        print(f"                 columns, no index; the import is {speed / (rows / wall):.2f} of that")
+    if FLOOR and DB == "sqlite":
+        floor_wall, floor_cpu, floor_leads = sqlite_floor(data / "bench.sqlite3", 10_000)
+        floor = floor_leads / floor_wall
+        floor_us = floor_cpu / floor_leads * 1e6
+        print(f"schema floor:    {floor:,.0f} rows/s ({floor_us:.0f} µs CPU a row): the stored rows again")
+        print(
+            f"                 by executemany alone into this schema; the import is {speed / floor:.2f} of it"
+        )
     csv_cpu, csv_rows = csv_floor(path)
     print(
         f"baseline csv:    {csv_rows / csv_cpu:,.0f} rows/s CPU (csv.reader alone); reading costs "

@@ -31,7 +31,7 @@ from leadpact.leads._prepare import (
     lead_item,
     person_crm_keys,
 )
-from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, insert_rows
+from leadpact.leads._sql import adapt_json, allocate_ids, datetime_adapter, in_values, insert_rows
 from leadpact.leads._state import EventFact, StateValues, apply_events, derive_state
 from leadpact.leads.models import Lead, LeadEvent, LeadSource, LeadState
 from leadpact.organization.models import Organization, Person
@@ -138,11 +138,11 @@ def _existing_leads(organization: Organization, keys: set[tuple[str, str]]) -> d
     with connection.cursor() as cursor:  # raw SQL: the ORM's per-query overhead showed in the profile
         for source, ids in by_source.items():
             for chunk in _chunks(ids):
-                marks = ", ".join(["%s"] * len(chunk))
+                within, params = in_values(chunk)
                 cursor.execute(
                     f"SELECT external_id, lead_id FROM {table} WHERE organization_id = %s AND source = %s "  # noqa: S608
-                    f"AND external_id IN ({marks})",
-                    [organization.pk, source, *chunk],
+                    f"AND external_id {within}",
+                    [organization.pk, source, *params],
                 )
                 for external_id, lead_id in cursor.fetchall():
                     found[(source, external_id)] = lead_id
@@ -157,11 +157,11 @@ def _existing_events(organization: Organization, keys: dict[str, bytes]) -> dict
     digests = list(by_digest)
     with connection.cursor() as cursor:
         for chunk in _chunks(digests):
-            marks = ", ".join(["%s"] * len(chunk))
+            within, params = in_values(chunk)
             cursor.execute(
                 f"SELECT key_digest, id FROM {table} WHERE organization_id = %s "  # noqa: S608
-                f"AND key_digest IN ({marks})",
-                [organization.pk, *chunk],
+                f"AND key_digest {within}",
+                [organization.pk, *params],
             )
             for digest, pk in cursor.fetchall():
                 found[by_digest[bytes(digest)]] = pk
