@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the API docs' Swagger UI from its own static files, not a CDN (and within the CSP)
     "axes",  # login throttling: failed sign-ins per user name and address, then a cool-off
     "leadpact.organization",
     "leadpact.agreements",

@@ -236,7 +236,10 @@ class TestNoServerError:
             assert response["Content-Type"].split(";")[0] in (PROBLEM, "application/json")
 
 
-def test_openapi_and_docs_are_served(client, db):
+def test_openapi_and_docs_are_served_to_signed_in_people_only(client, admin_client, db):
+    assert client.get("/api/openapi.json").status_code == 302  # to the sign-in page
+    assert client.get("/api/docs").status_code == 302
+    client = admin_client
     schema = client.get("/api/openapi.json")
     assert schema.status_code == 200
     assert {"/api/leads", "/api/leads/batch", "/api/events", "/api/events/batch"} <= set(
