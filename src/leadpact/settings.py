@@ -8,6 +8,7 @@
 ``LEADPACT_CSRF_TRUSTED_ORIGINS`` comma-separated origins (``https://leadpact.example.com``) when a proxy
                           serves another origin than the host name.
 ``LEADPACT_MAX_BODY_BYTES`` the largest API or webhook body accepted (default 10 MiB; above: 413).
+``LEADPACT_RETENTION_MONTHS`` anonymise leads created longer ago than this (the worker does it); unset: keep.
 ``LEADPACT_HSTS_SECONDS`` HTTP Strict Transport Security in production (default one year).
 ``LEADPACT_SSL_REDIRECT`` ``0`` when a proxy in front already redirects to HTTPS (default ``1``).
 ``LEADPACT_ALERT_WEBHOOKS_ALLOW_PRIVATE`` ``1`` lets alert webhooks post to loopback, link-local and
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "leadpact.audit",
     "leadpact.leads",
     "leadpact.measurement",
+    "leadpact.privacy",  # erase, export, retention (GDPR / AVG)
 ]
 
 MIDDLEWARE = [
@@ -162,6 +164,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION  # no collected folder needed (and no warning for its absence)
+
+PRIVACY_RETENTION_MONTHS = (
+    int(os.environ["LEADPACT_RETENTION_MONTHS"]) if os.environ.get("LEADPACT_RETENTION_MONTHS") else None
+)
 
 # Request bodies: pages and the admin up to 10 MiB in memory; the API and webhooks refuse more than
 # LEADPACT_MAX_BODY_BYTES with 413 (leadpact/web/security.py) before a view reads them.
