@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-dev lint typecheck migrations-check test-sqlite test-postgres services messages bench clean
+.PHONY: run test install install-dev lint typecheck migrations-check audit test-sqlite test-postgres services messages bench clean
 
 run: install            ## install into .venv, prepare the database with demo data, and serve
 	$(BIN)/leadpact start
 
-test: install-dev services lint typecheck migrations-check   ## the whole suite
+test: install-dev services lint typecheck migrations-check audit   ## the whole suite
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres  # side by side: 2 cores
 
 $(BIN)/python:
@@ -37,6 +37,9 @@ lint:
 
 typecheck:
 	$(BIN)/mypy
+
+audit:                  ## known vulnerabilities in the dependencies (pip-audit); says so when it cannot reach the advisories
+	$(PYTHON) .ci/audit $(VENV)
 
 migrations-check:
 	LEADPACT_DATA_DIR=$$(mktemp -d) $(BIN)/leadpact makemigrations --check --dry-run

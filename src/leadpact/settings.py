@@ -4,7 +4,13 @@
 ``LEADPACT_DATA_DIR``     where the SQLite file and the local secret key live; default ``./data``.
 ``LEADPACT_PRODUCTION``   ``1`` turns debugging off and makes ``SECRET_KEY`` required.
 ``SECRET_KEY``            required in production; for local use one is generated and kept on first run.
-``LEADPACT_ALLOWED_HOSTS`` comma-separated host names (production).
+``LEADPACT_ALLOWED_HOSTS`` comma-separated host names (production; required there).
+``LEADPACT_CSRF_TRUSTED_ORIGINS`` comma-separated origins (``https://leadpact.example.com``) when a proxy
+                          serves another origin than the host name.
+``LEADPACT_MAX_BODY_BYTES`` the largest API or webhook body accepted (default 10 MiB; above: 413).
+``LEADPACT_RETENTION_MONTHS`` anonymise leads created longer ago than this (the worker does it); unset: keep.
+``LEADPACT_HSTS_SECONDS`` HTTP Strict Transport Security in production (default one year).
+``LEADPACT_SSL_REDIRECT`` ``0`` when a proxy in front already redirects to HTTPS (default ``1``).
 ``LEADPACT_ALERT_WEBHOOKS_ALLOW_PRIVATE`` ``1`` lets alert webhooks post to loopback, link-local and
                           private addresses (an intranet chat server); by default only public ones.
 """
@@ -53,7 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "ninja",  # its packaged Swagger UI for /api/docs, served from our static files (no CDN)
+    "ninja",  # the API docs' Swagger UI from its own static files, not a CDN (and within the CSP)
     "axes",  # login throttling: failed sign-ins per user name and address, then a cool-off
     "leadpact.organization",
     "leadpact.agreements",
@@ -62,10 +68,15 @@ INSTALLED_APPS = [
     "leadpact.measurement",
     "leadpact.reviews",
     "leadpact.demo",  # `leadpact demo`: the demo organisation and its history
+    "leadpact.privacy",  # erase, export, retention (GDPR / AVG)
 ]
 
 MIDDLEWARE = [
+    "leadpact.web.security.HealthMiddleware",  # /healthz for systemd, containers and load balancers
     "django.middleware.security.SecurityMiddleware",
+    "leadpact.web.security.SecurityHeadersMiddleware",  # Content-Security-Policy and friends
+    "leadpact.web.security.BodyLimitMiddleware",  # 413 for API and webhook bodies over the limit
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files from the same process (gunicorn)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,6 +153,29 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Production serves the collected, fingerprinted, compressed files (`leadpact serve` collects them);
+# elsewhere whitenoise reads the apps' static folders directly, so `make run` needs no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION  # no collected folder needed (and no warning for its absence)
+
+PRIVACY_RETENTION_MONTHS = (
+    int(os.environ["LEADPACT_RETENTION_MONTHS"]) if os.environ.get("LEADPACT_RETENTION_MONTHS") else None
+)
+
+# Request bodies: pages and the admin up to 10 MiB in memory; the API and webhooks refuse more than
+# LEADPACT_MAX_BODY_BYTES with 413 (leadpact/web/security.py) before a view reads them.
+LEADPACT_MAX_BODY_BYTES = int(os.environ.get("LEADPACT_MAX_BODY_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(LEADPACT_MAX_BODY_BYTES, 10 * 1024 * 1024)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -153,9 +187,28 @@ EMAIL_BACKEND = os.environ.get("LEADPACT_EMAIL_BACKEND", "django.core.mail.backe
 # alert webhooks post only to public addresses unless an operator allows private ones (SSRF)
 ALERT_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("LEADPACT_ALERT_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
 
-if PRODUCTION:
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("LEADPACT_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+if PRODUCTION:  # behind a TLS-terminating proxy that sets X-Forwarded-Proto (deploy/)
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("LEADPACT_ALLOWED_HOSTS must name the host(s) when LEADPACT_PRODUCTION=1")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("LEADPACT_SSL_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("LEADPACT_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 
 # Access and request logs carry no query values and no e-mail addresses (leadpact/logging.py).
 LOGGING_CONFIG = "leadpact.logging.logging_configure"

@@ -237,7 +237,10 @@ class TestNoServerError:
             assert response["Content-Type"].split(";")[0] in (PROBLEM, "application/json")
 
 
-def test_openapi_and_docs_are_served(client, db):
+def test_openapi_and_docs_are_served_to_signed_in_people_only(client, admin_client, db):
+    assert client.get("/api/openapi.json").status_code == 302  # to the sign-in page
+    assert client.get("/api/docs").status_code == 302
+    client = admin_client
     schema = client.get("/api/openapi.json")
     assert schema.status_code == 200
     assert {"/api/leads", "/api/leads/batch", "/api/events", "/api/events/batch"} <= set(
@@ -246,7 +249,7 @@ def test_openapi_and_docs_are_served(client, db):
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     page = docs.content.decode()
-    # deliberately public (the schema holds no data), and whole without the internet: no CDN
+    # whole without the internet: every asset from the app, none from a CDN
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert assets and not [a for a in assets if "//" in a], assets
     from django.contrib.staticfiles import finders

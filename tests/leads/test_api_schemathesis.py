@@ -32,14 +32,17 @@ def keep_connection():
     signals.request_finished.connect(close_old_connections)
 
 
-def test_no_operation_answers_with_a_server_error(organization, people, keep_connection):
+def test_no_operation_answers_with_a_server_error(organization, people, keep_connection, admin_client):
     _, token = api_token_create(organization=organization, name="fuzz", scope="write", actor="test")
     leads_store(
         organization=organization,
         leads=[lead("L-1", source="crm")],
         events=[event("created", "L-1", source="crm")],
     )
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler())
+    # the schema is for signed-in people: read it as one, then run the cases through the WSGI app
+    schema = schemathesis.openapi.from_dict(admin_client.get("/api/openapi.json").json())
+    schema.app = WSGIHandler()
+    schema.location = "/api/openapi.json"
     auth = {"Authorization": f"Bearer {token}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {

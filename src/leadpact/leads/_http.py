@@ -150,7 +150,10 @@ class ProblemAPI(NinjaAPI):
             )
         for operations in schema.get("paths", {}).values():
             for method, operation in operations.items():
-                responses = operation.setdefault("responses", {})
+                # ninja keys its own answers by int: one string key each, or the JSON repeats "422"
+                # (a duplicated key Swagger UI's parser refuses, leaving /api/docs blank)
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
                 for status, answer in responses.items():
                     if str(status).startswith(("4", "5")):
                         answer["content"] = {PROBLEM_JSON: problem}

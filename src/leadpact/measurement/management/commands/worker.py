@@ -16,6 +16,7 @@ from leadpact.measurement.alerts.services import alerts_deliver
 from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.closing.services import restatements_record_due
 from leadpact.reviews.services import reviews_send_due
+from leadpact.privacy.services import retention_apply
 
 
 class Command(BaseCommand):
@@ -62,6 +63,9 @@ class Command(BaseCommand):
             if restate_every > 0 and (restated_at is None or time.monotonic() - restated_at >= restate_every):
                 restated_at = time.monotonic()
                 restated = f", restatements pending {len(restatements_record_due(now=now))}"
+                retained = retention_apply(now=now)  # LEADPACT_RETENTION_MONTHS; nothing when unset
+                if retained.anonymised:
+                    restated += f", leads anonymised (retention) {retained.anonymised}"
             self.stdout.write(
                 f"{now:%Y-%m-%d %H:%M:%S} clocks {update.clocks} (written {update.written},"
                 f" {update.compute_seconds:.3f}s), alerts queued {update.alerts}, sent {report.sent},"
