@@ -90,9 +90,9 @@ def run() -> None:
 
     from leadpact.agreements.models import AgreementVersion
     from leadpact.connectors.webhooks import sign_generic
+    from leadpact.demo.services import demo_load
     from leadpact.leads.models import HandoffCheck, LeadEvent, WebhookDelivery
     from leadpact.leads.services import api_token_create, webhook_integration_create
-    from leadpact.web.demo import demo_load
 
     call_command("migrate", verbosity=0)
     demo_load(with_leads=False)

@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from leadpact.demo.services import demo_load
 from leadpact.organization.models import Membership, Organization, Person
 from leadpact.reviews.models import ActionItem, ExchangeNote, Review, ReviewSeries
 from leadpact.reviews.schedule import series_occurrences
-from leadpact.demo.services import demo_load
 from tests.browser import chromium_page
 from tests.conftest import PASSWORD
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadpact.leads.models import ImportJob, Lead, LeadEvent, SavedMapping
 from leadpact.demo.services import demo_load
+from leadpact.leads.models import ImportJob, Lead, LeadEvent, SavedMapping
 from leadpact.web.management.commands.start import ensure_first_user
 from tests.browser import chromium_page
 from tests.web.test_browser import sign_in

@@ -9,11 +9,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from leadpact.demo.services import demo_load
 from leadpact.leads.models import LeadEvent, LeadState
 from leadpact.measurement.closing.models import ClosedPeriod, Restatement
 from leadpact.measurement.disputes.models import Dispute
 from leadpact.organization.models import Organization
-from leadpact.demo.services import demo_load
 from tests.browser import chromium_page, sign_in
 from tests.conftest import PASSWORD, member_client
 from tests.measurement.scene import add_lead, local, person

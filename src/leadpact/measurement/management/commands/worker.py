@@ -15,8 +15,8 @@ from leadpact.leads.pull import pull_connectors_run_due
 from leadpact.measurement.alerts.services import alerts_deliver
 from leadpact.measurement.clocks.services import clocks_update
 from leadpact.measurement.closing.services import restatements_record_due
-from leadpact.reviews.services import reviews_send_due
 from leadpact.privacy.services import retention_apply
+from leadpact.reviews.services import reviews_send_due
 
 
 class Command(BaseCommand):
