@@ -4,9 +4,9 @@ Chromium without a single violation (no inline script, no style attribute, nothi
 from __future__ import annotations
 
 import pytest
-from leadpact.web.demo import demo_load
 
 from leadpact.agreements.models import AgreementVersion
+from leadpact.demo.services import demo_load
 from leadpact.web.management.commands.start import ensure_first_user
 from tests.browser import chromium_page
 
