@@ -49,7 +49,6 @@ def _render(request: AppRequest, form: InviteForm | None = None, status: int = 2
             )
         )
     )
-    roles = dict(Membership.objects.filter(organization=organization).values_list("user_id", "role"))
     manageable = _manageable(request)
     if form is None and manageable.exists():
         form = InviteForm(
@@ -58,7 +57,7 @@ def _render(request: AppRequest, form: InviteForm | None = None, status: int = 2
     return render(
         request,
         "leadpact/team.html",
-        {"teams": teams, "roles": roles, "form": form, "today": today},
+        {"teams": teams, "form": form, "today": today},
         status=status,
     )
 
