@@ -51,9 +51,11 @@ def _render(request: AppRequest, form: InviteForm | None = None, status: int = 2
     )
     manageable = _manageable(request)
     if form is None and manageable.exists():
-        form = InviteForm(
-            teams=manageable, initial={"start_date": today, "language": request.LANGUAGE_CODE[:2]}
-        )
+        only = list(manageable[:2])
+        initial: dict[str, Any] = {"start_date": today, "language": request.LANGUAGE_CODE[:2]}
+        if len(only) == 1:  # a team lead invites into their own team
+            initial["team"] = only[0].pk
+        form = InviteForm(teams=manageable, initial=initial)
     return render(
         request,
         "leadpact/team.html",
