@@ -66,8 +66,9 @@ def test_a_lead_worked_disputed_upheld_and_a_month_closed_and_restated(
         page.click("#act-attempt [type=submit]")
         assert words["attempt"] in page.locator(".messages").inner_text()
         page.click("#act-decide summary")
-        page.click("#act-decide form:nth-of-type(2) [type=submit]")  # no reason code: refused on the field
-        assert page.locator("#act-decide .field.invalid").count() == 1
+        page.click("#act-decide form:nth-of-type(2) [type=submit]")  # no reason code: the browser refuses
+        assert page.locator("#id_reject-reason_code").evaluate("e => e.validity.valueMissing")
+        assert not LeadEvent.objects.filter(lead=lead, kind="rejected").exists()
         page.select_option("#id_reject-reason_code", "not_icp")
         page.click("#act-decide form:nth-of-type(2) [type=submit]")
         assert words["rejected"] in page.locator(".messages").inner_text()

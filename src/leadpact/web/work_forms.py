@@ -149,7 +149,9 @@ class InviteForm(forms.Form):
         ],
     )
     fte = forms.DecimalField(label=_("FTE"), min_value=0, max_value=1, decimal_places=2, initial=1)
-    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(
+        label=_("Start date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     language = forms.ChoiceField(
         label=_("Language of the e-mail"), choices=[("en", "English"), ("nl", "Nederlands")]
     )

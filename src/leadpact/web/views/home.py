@@ -115,9 +115,8 @@ def my_page(request: AppRequest) -> HttpResponse:
     # feedback is due on the leads decided since the previous period began: older ones are history
     since = None if isinstance(shown, int) else shown.period.previous().start
     decided = (
-        Lead.objects.filter(
-            sales_side, organization=request.access.organization, state__decided_at__date__gte=since
-        )
+        Lead.objects.filter(sales_side, organization=request.access.organization)
+        .filter(state__decided_at__date__gte=since)
         .filter(Q(state__decision__in=("accepted", "rejected")) | Q(state__outcome__in=("won", "lost")))
         .exclude(pk__in=LeadEvent.objects.filter(kind=LeadEvent.Kind.FEEDBACK).values("lead_id"))
         if person is not None and since is not None

@@ -49,16 +49,17 @@ def _render(request: AppRequest, form: InviteForm | None = None, status: int = 2
             )
         )
     )
-    roles = dict(Membership.objects.filter(organization=organization).values_list("user_id", "role"))
     manageable = _manageable(request)
     if form is None and manageable.exists():
-        form = InviteForm(
-            teams=manageable, initial={"start_date": today, "language": request.LANGUAGE_CODE[:2]}
-        )
+        only = list(manageable[:2])
+        initial: dict[str, Any] = {"start_date": today, "language": request.LANGUAGE_CODE[:2]}
+        if len(only) == 1:  # a team lead invites into their own team
+            initial["team"] = only[0].pk
+        form = InviteForm(teams=manageable, initial=initial)
     return render(
         request,
         "leadpact/team.html",
-        {"teams": teams, "roles": roles, "form": form, "today": today},
+        {"teams": teams, "form": form, "today": today},
         status=status,
     )
 

@@ -4,6 +4,7 @@ frozen. Everyone sees the queues (transparency); only a party lead decides."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from leadpact.measurement.disputes.services import dispute_decide
 from leadpact.measurement.scorecard.compute import measure_fresh
 from leadpact.organization.models import Person, Team
 from leadpact.web.access import AppRequest, page
+from leadpact.web.formats import fmt_number
 from leadpact.web.views._period import shown_version_period
 from leadpact.web.views.scorecard import period_label
 from leadpact.web.work_forms import CloseForm, DecideForm, RestatementForm, decide_form
@@ -113,6 +115,17 @@ def dispute_decide_view(request: AppRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
+def _shown(value: Any) -> Any:
+    """A stored figure as people read it: a decimal number rounded to one place, the rest as it is."""
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value
+        return fmt_number(number, 0 if number == number.to_integral_value() else 1)
+    return "—" if value is None else value
+
+
 def _difference_rows(restatement: Restatement) -> list[dict[str, Any]]:
     version = restatement.closed_period.agreement_version
     titles = dict(Commitment.objects.filter(version=version).values_list("key", "title"))
@@ -137,8 +150,8 @@ def _difference_rows(restatement: Restatement) -> list[dict[str, Any]]:
                 "subject": name or d["subject"],
                 "outside": kind == "outside",
                 "field": d["field"],
-                "stored": "—" if stored is None else stored,
-                "recomputed": "—" if recomputed is None else recomputed,
+                "stored": _shown(stored),
+                "recomputed": _shown(recomputed),
             }
         )
     return rows
