@@ -370,10 +370,11 @@ def _sample_words(sample: int, passed: int, worst: tuple[str, int] | None) -> st
         "sample": sample,
     }
     if worst is not None:
-        text += " " + _("The clause that fails most: %(clause)s (%(count)s leads).") % {
-            "clause": worst[0],
-            "count": worst[1],
-        }
+        text += " " + ngettext(
+            "The clause that fails most: %(clause)s (%(count)s lead).",
+            "The clause that fails most: %(clause)s (%(count)s leads).",
+            worst[1],
+        ) % {"clause": worst[0], "count": worst[1]}
     return text
 
 
