@@ -212,6 +212,8 @@ def test_the_live_check_counts_as_the_rules_engine_does(admin, draft, org):
     assert {c["clause"]: c["failed"] for c in body["clauses"]} == counts
     assert body["worst"] == {"clause": 'lead.country in ["NL", "BE"]', "failed": 3}
     assert "1 of the latest 5 leads" in body["summary"]
+    assert body["clauses"][0]["words"] == "3 leads fail"
+    assert [c["failed"] for c in body["clauses"]] == sorted(counts.values(), reverse=True)
     bad = admin.get(reverse("editor_rule_check", args=[draft.pk]), {"rule": "lead.score >="}).json()
     assert not bad["ok"] and "column" in bad["error"]
 
@@ -224,7 +226,11 @@ def test_the_live_check_works_without_javascript(admin, draft, org):
     before = draft.content_hash
     response = admin.post(reverse("editor_section", args=[draft.pk, "definitions"]), data)
     assert response.status_code == 200, response.context["form"].errors
-    assert "1 of the latest 2 leads meet the rule" in response.content.decode()
+    html = response.content.decode()
+    assert "1 of the latest 2 leads meet the rule" in html
+    data["definitions-0-rule"] = 'lead.email != "" && lead.score >= 85'
+    html = admin.post(reverse("editor_section", args=[draft.pk, "definitions"]), data).content.decode()
+    assert "0 of the latest 2 leads meet the rule" in html and "1 lead fails" in html
     draft.refresh_from_db()
     assert draft.content_hash == before  # checking saves nothing
 

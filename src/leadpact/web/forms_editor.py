@@ -100,18 +100,18 @@ class CalendarForm(forms.Form):
 class DefinitionForm(forms.Form):
     key = forms.SlugField(label=_("Key"), help_text=_KEY_HELP)
     term = forms.CharField(label=_("Term"), max_length=200)
-    text = forms.CharField(label=_("Meaning"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label=_("Meaning"), widget=forms.Textarea(attrs={"rows": 3, "class": "wide"}))
     rule = forms.CharField(
         label=_("Rule (CEL)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "code", "data-rule": ""}),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "code wide", "data-rule": ""}),
         help_text=_('checked at handoff, e.g. lead.score >= 50 && lead.country in ["NL", "BE"]'),
     )
 
 
 class CommitmentForm(forms.Form):
     key = forms.SlugField(label=_("Key"), help_text=_KEY_HELP)
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = forms.CharField(label=_("Title"), max_length=300, widget=forms.TextInput(attrs={"class": "wide"}))
     kind = forms.ChoiceField(label=_("Kind"), choices=_choices(COMMITMENT_KINDS, blank=True))
     owner = forms.ChoiceField(label=_("Owner"))
     beneficiary = forms.ChoiceField(label=_("For"))

@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonRespo
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadpact.agreements.models import Agreement, AgreementVersion
@@ -351,11 +351,15 @@ def editor_rule_check(request: AppRequest, pk: int) -> JsonResponse:
             "sample": sample.sample,
             "passed": sample.passed,
             "failed": sample.failed,
-            "clauses": [{"clause": c, "failed": n} for c, n in sample.clauses],
+            "clauses": [{"clause": c, "failed": n, "words": _fails_words(n)} for c, n in sample.clauses],
             "worst": None if worst is None else {"clause": worst[0], "failed": worst[1]},
             "summary": _sample_words(sample.sample, sample.passed, worst),
         }
     )
+
+
+def _fails_words(count: int) -> str:
+    return ngettext("%(counter)s lead fails", "%(counter)s leads fail", count) % {"counter": count}
 
 
 def _sample_words(sample: int, passed: int, worst: tuple[str, int] | None) -> str:
@@ -366,10 +370,11 @@ def _sample_words(sample: int, passed: int, worst: tuple[str, int] | None) -> st
         "sample": sample,
     }
     if worst is not None:
-        text += " " + _("The clause that fails most: %(clause)s (%(count)s leads).") % {
-            "clause": worst[0],
-            "count": worst[1],
-        }
+        text += " " + ngettext(
+            "The clause that fails most: %(clause)s (%(count)s lead).",
+            "The clause that fails most: %(clause)s (%(count)s leads).",
+            worst[1],
+        ) % {"clause": worst[0], "count": worst[1]}
     return text
 
 

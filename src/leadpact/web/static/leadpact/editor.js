@@ -19,6 +19,18 @@
       });
       const data = await response.json();
       output.textContent = data.ok ? data.summary : data.error;
+      if (data.ok && data.sample && data.clauses.length > 1) {
+        const list = document.createElement("ul");
+        list.className = "clauses";
+        for (const item of data.clauses) {
+          const li = document.createElement("li");
+          const code = document.createElement("code");
+          code.textContent = item.clause;
+          li.append(code, ` · ${item.words}`);
+          list.append(li);
+        }
+        output.append(list);
+      }
       output.classList.toggle("error", !data.ok);
     } catch (error) {
       output.textContent = String(error);
