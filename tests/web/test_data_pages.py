@@ -4,6 +4,7 @@ the history; who may do what."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -235,3 +236,37 @@ def test_a_big_file_imports_in_the_background_and_its_progress_is_polled(monkeyp
     assert progress["status"] == "completed" and progress["total"] == 300
     assert progress["rows_imported"] == 300 and progress["percent"] == 100
     assert Lead.objects.filter(organization=org).count() == 300
+
+
+def test_an_xlsx_export_is_previewed_and_imported(admin, org):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Lead number", "Full name", "Mail", "Handed over", "Notes"])
+    sheet.append(["X-1", "Xena Xlsx", "xena@example.nl", dt.datetime(2026, 10, 5, 10, 0), "x"])
+    out = io.BytesIO()
+    book.save(out)
+    upload = SimpleUploadedFile("leads.xlsx", out.getvalue(), "application/octet-stream")
+    location = admin.post("/data/", {"file": upload})["Location"]
+    page = admin.get(location).content.decode()
+    assert "xena@example.nl" in page and "2026-10-05 10:00" in page
+    assert _map(admin, location, CHOICES).status_code == 302
+    lead = Lead.objects.get(organization=org, email="xena@example.nl")
+    assert lead.events.filter(kind="handed_over").exists()
+
+
+def test_an_upload_left_at_the_mapping_step_is_removed_a_day_later(admin, org, settings):
+    import os
+    import time
+    from pathlib import Path
+
+    location = _upload(admin, SHEET)
+    token = location.rstrip("/").rsplit("/", 1)[1]
+    folder = Path(settings.DATA_DIR) / "uploads" / str(org.pk)
+    staged = folder / f"{token}.csv"
+    old = time.time() - 25 * 3600
+    os.utime(staged, (old, old))
+    _upload(admin, SHEET, "next.csv")
+    assert not staged.exists()
+    assert admin.get(location).status_code == 404

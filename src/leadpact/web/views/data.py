@@ -62,11 +62,26 @@ def _uploads(organization: Organization) -> Path:
     return private_dir(Path(settings.DATA_DIR) / "uploads" / str(organization.pk))
 
 
+#: An uploaded file not imported within this many seconds (the mapping step left) is removed.
+STAGED_FOR = 24 * 3600
+
+
+def _sweep(folder: Path) -> None:
+    """Remove files uploaded and never imported, once they are older than :data:`STAGED_FOR`."""
+    limit = time.time() - STAGED_FOR
+    for item in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if item.is_file() and item.stat().st_mtime < limit:
+                item.unlink()
+
+
 def stage_upload(organization: Organization, name: str, chunks: Any) -> str:
     """Keep an uploaded file until it is imported; returns its token."""
     token = secrets.token_hex(16)
     suffix = Path(name).suffix.lower()[:6]
-    target = _uploads(organization) / f"{token}{suffix}"
+    folder = _uploads(organization)
+    _sweep(folder)
+    target = folder / f"{token}{suffix}"
     with target.open("wb") as out:
         for chunk in chunks:
             out.write(chunk)
