@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -270,3 +271,42 @@ def test_an_upload_left_at_the_mapping_step_is_removed_a_day_later(admin, org, s
     _upload(admin, SHEET, "next.csv")
     assert not staged.exists()
     assert admin.get(location).status_code == 404
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "connectors" / "samples"
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["hubspot_labels.csv", "hubspot_internal.csv", "salesforce_report.csv", "salesforce_bulk.csv",
+     "pipedrive_deals.csv", "pipedrive_leads.csv"],
+)  # fmt: skip
+def test_every_column_left_as_suggested_reads_the_export_exactly_as_its_preset(sample):
+    from leadpact.connectors import read_file
+    from leadpact.web.data_mapping import mapping_from_choices
+
+    def records(result):
+        return [(r.row, r.lead, r.events) if hasattr(r, "lead") else r for r in result]
+
+    with read_file(SAMPLES / sample, dayfirst=True) as by_preset:
+        preset, header, expected = by_preset.mapping, by_preset.header, records(by_preset)
+    mapping = mapping_from_choices(preset, header, column_choices(preset, header), source=preset.source)
+    with read_file(SAMPLES / sample, mapping=mapping, dayfirst=True) as by_choices:
+        assert records(by_choices) == expected
+    assert expected
+
+
+def test_a_changed_column_drops_its_preset_use_and_takes_the_new_one():
+    from leadpact.connectors.presets import get_preset
+    from leadpact.web.data_mapping import mapping_from_choices
+
+    base = get_preset("hubspot")
+    header = ("Record ID", "Email", "Became a Customer Date", "Recent Deal Amount", "Lead Source Detail")
+    choices = column_choices(base, header)
+    assert choices[2] == "event:won" and choices[3].startswith("rule:")
+    changed = ["external_id", "email", "event:won", "ignore", "campaign"]
+    mapping = mapping_from_choices(base, header, changed, source="hubspot")
+    won = next(rule for rule in mapping.events if rule.kind == "won")
+    assert "Recent Deal Amount" not in won.amount  # its amount column is now ignored
+    assert ("Recent Deal Amount", "ignore") in mapping.columns
+    assert ("Lead Source Detail", "campaign") in mapping.columns[:2]  # before the preset's own columns
