@@ -237,6 +237,11 @@ def test_a_big_file_imports_in_the_background_and_its_progress_is_polled(monkeyp
     assert progress["status"] == "completed" and progress["total"] == 300
     assert progress["rows_imported"] == 300 and progress["percent"] == 100
     assert Lead.objects.filter(organization=org).count() == 300
+    # the same file again: straight to the import that took it, nothing added
+    replay = _map(admin, _upload(admin, SHEET.split("\n", 1)[0] + "\n" + rows, "big.csv"), CHOICES)
+    assert replay["Location"] == f"/data/imports/{job.pk}/"
+    assert "was imported before" in admin.get(replay["Location"]).content.decode()
+    assert ImportJob.objects.count() == 1 and Lead.objects.filter(organization=org).count() == 300
 
 
 def test_an_xlsx_export_is_previewed_and_imported(admin, org):
