@@ -315,3 +315,13 @@ def test_a_changed_column_drops_its_preset_use_and_takes_the_new_one():
     assert "Recent Deal Amount" not in won.amount  # its amount column is now ignored
     assert ("Recent Deal Amount", "ignore") in mapping.columns
     assert ("Lead Source Detail", "campaign") in mapping.columns[:2]  # before the preset's own columns
+
+
+def test_times_without_a_zone_are_the_organisations_local_time(admin, org):
+    org.timezone = "America/New_York"
+    org.save(update_fields=["timezone"])
+    location = _upload(admin, SHEET)
+    assert "read as America/New_York time" in admin.get(location).content.decode()
+    assert _map(admin, location, CHOICES).status_code == 302
+    event = LeadEvent.objects.get(organization=org, kind="handed_over", lead__email="anna@example.nl")
+    assert event.occurred_at == dt.datetime(2026, 10, 5, 14, 0, tzinfo=dt.UTC)  # 10:00 EDT

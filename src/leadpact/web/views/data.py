@@ -252,6 +252,7 @@ def import_map(request: AppRequest, token: str) -> HttpResponse:
             "bases": [(key, label) for key, (label, _m) in bases.items()],
             "base": chosen,
             "header_row": header_row,
+            "zone": organization.timezone,
             "tab": "imports",
         },
         status=400 if form.errors else 200,
@@ -278,7 +279,7 @@ def _import(
         mapping = mapping_from_choices(
             base, header, choices, source=form.cleaned_data["source"], dayfirst=dayfirst, name=label
         )
-        with read_file(path, mapping=mapping):
+        with read_file(path, mapping=mapping, tz=organization.timezone):
             pass
     except AmbiguousDates as exc:
         form.add_error(
@@ -303,6 +304,7 @@ def _import(
         "preset": chosen.removeprefix("preset:") if unchanged and dayfirst is None else None,
         "mapping": None if unchanged and dayfirst is None else mapping,
         "dayfirst": dayfirst,
+        "tz": organization.timezone,  # times without an offset are the organisation's local times
         "resume": True,
     }
     if options["preset"] is not None and form.cleaned_data["source"] != mapping.source:
