@@ -4,8 +4,10 @@ the history; who may do what."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -235,3 +237,91 @@ def test_a_big_file_imports_in_the_background_and_its_progress_is_polled(monkeyp
     assert progress["status"] == "completed" and progress["total"] == 300
     assert progress["rows_imported"] == 300 and progress["percent"] == 100
     assert Lead.objects.filter(organization=org).count() == 300
+    # the same file again: straight to the import that took it, nothing added
+    replay = _map(admin, _upload(admin, SHEET.split("\n", 1)[0] + "\n" + rows, "big.csv"), CHOICES)
+    assert replay["Location"] == f"/data/imports/{job.pk}/"
+    assert "was imported before" in admin.get(replay["Location"]).content.decode()
+    assert ImportJob.objects.count() == 1 and Lead.objects.filter(organization=org).count() == 300
+
+
+def test_an_xlsx_export_is_previewed_and_imported(admin, org):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Lead number", "Full name", "Mail", "Handed over", "Notes"])
+    sheet.append(["X-1", "Xena Xlsx", "xena@example.nl", dt.datetime(2026, 10, 5, 10, 0), "x"])
+    out = io.BytesIO()
+    book.save(out)
+    upload = SimpleUploadedFile("leads.xlsx", out.getvalue(), "application/octet-stream")
+    location = admin.post("/data/", {"file": upload})["Location"]
+    page = admin.get(location).content.decode()
+    assert "xena@example.nl" in page and "2026-10-05 10:00" in page
+    assert _map(admin, location, CHOICES).status_code == 302
+    lead = Lead.objects.get(organization=org, email="xena@example.nl")
+    assert lead.events.filter(kind="handed_over").exists()
+
+
+def test_an_upload_left_at_the_mapping_step_is_removed_a_day_later(admin, org, settings):
+    import os
+    import time
+    from pathlib import Path
+
+    location = _upload(admin, SHEET)
+    token = location.rstrip("/").rsplit("/", 1)[1]
+    folder = Path(settings.DATA_DIR) / "uploads" / str(org.pk)
+    staged = folder / f"{token}.csv"
+    old = time.time() - 25 * 3600
+    os.utime(staged, (old, old))
+    _upload(admin, SHEET, "next.csv")
+    assert not staged.exists()
+    assert admin.get(location).status_code == 404
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "connectors" / "samples"
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["hubspot_labels.csv", "hubspot_internal.csv", "salesforce_report.csv", "salesforce_bulk.csv",
+     "pipedrive_deals.csv", "pipedrive_leads.csv"],
+)  # fmt: skip
+def test_every_column_left_as_suggested_reads_the_export_exactly_as_its_preset(sample):
+    from leadpact.connectors import read_file
+    from leadpact.web.data_mapping import mapping_from_choices
+
+    def records(result):
+        return [(r.row, r.lead, r.events) if hasattr(r, "lead") else r for r in result]
+
+    with read_file(SAMPLES / sample, dayfirst=True) as by_preset:
+        preset, header, expected = by_preset.mapping, by_preset.header, records(by_preset)
+    mapping = mapping_from_choices(preset, header, column_choices(preset, header), source=preset.source)
+    with read_file(SAMPLES / sample, mapping=mapping, dayfirst=True) as by_choices:
+        assert records(by_choices) == expected
+    assert expected
+
+
+def test_a_changed_column_drops_its_preset_use_and_takes_the_new_one():
+    from leadpact.connectors.presets import get_preset
+    from leadpact.web.data_mapping import mapping_from_choices
+
+    base = get_preset("hubspot")
+    header = ("Record ID", "Email", "Became a Customer Date", "Recent Deal Amount", "Lead Source Detail")
+    choices = column_choices(base, header)
+    assert choices[2] == "event:won" and choices[3].startswith("rule:")
+    changed = ["external_id", "email", "event:won", "ignore", "campaign"]
+    mapping = mapping_from_choices(base, header, changed, source="hubspot")
+    won = next(rule for rule in mapping.events if rule.kind == "won")
+    assert "Recent Deal Amount" not in won.amount  # its amount column is now ignored
+    assert ("Recent Deal Amount", "ignore") in mapping.columns
+    assert ("Lead Source Detail", "campaign") in mapping.columns[:2]  # before the preset's own columns
+
+
+def test_times_without_a_zone_are_the_organisations_local_time(admin, org):
+    org.timezone = "America/New_York"
+    org.save(update_fields=["timezone"])
+    location = _upload(admin, SHEET)
+    assert "read as America/New_York time" in admin.get(location).content.decode()
+    assert _map(admin, location, CHOICES).status_code == 302
+    event = LeadEvent.objects.get(organization=org, kind="handed_over", lead__email="anna@example.nl")
+    assert event.occurred_at == dt.datetime(2026, 10, 5, 14, 0, tzinfo=dt.UTC)  # 10:00 EDT

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from leadpact.connectors import PRESETS, AmbiguousDates, Mapping, MappingError, UnreadableFile, read_file
-from leadpact.connectors.files import open_table
+from leadpact.connectors.files import file_fingerprint, open_table
 from leadpact.datadir import private_dir
 from leadpact.errors import ApplicationError
 from leadpact.leads.imports import import_job_status, lead_import
@@ -62,11 +62,26 @@ def _uploads(organization: Organization) -> Path:
     return private_dir(Path(settings.DATA_DIR) / "uploads" / str(organization.pk))
 
 
+#: An uploaded file not imported within this many seconds (the mapping step left) is removed.
+STAGED_FOR = 24 * 3600
+
+
+def _sweep(folder: Path) -> None:
+    """Remove files uploaded and never imported, once they are older than :data:`STAGED_FOR`."""
+    limit = time.time() - STAGED_FOR
+    for item in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if item.is_file() and item.stat().st_mtime < limit:
+                item.unlink()
+
+
 def stage_upload(organization: Organization, name: str, chunks: Any) -> str:
     """Keep an uploaded file until it is imported; returns its token."""
     token = secrets.token_hex(16)
     suffix = Path(name).suffix.lower()[:6]
-    target = _uploads(organization) / f"{token}{suffix}"
+    folder = _uploads(organization)
+    _sweep(folder)
+    target = folder / f"{token}{suffix}"
     with target.open("wb") as out:
         for chunk in chunks:
             out.write(chunk)
@@ -237,6 +252,7 @@ def import_map(request: AppRequest, token: str) -> HttpResponse:
             "bases": [(key, label) for key, (label, _m) in bases.items()],
             "base": chosen,
             "header_row": header_row,
+            "zone": organization.timezone,
             "tab": "imports",
         },
         status=400 if form.errors else 200,
@@ -263,7 +279,7 @@ def _import(
         mapping = mapping_from_choices(
             base, header, choices, source=form.cleaned_data["source"], dayfirst=dayfirst, name=label
         )
-        with read_file(path, mapping=mapping):
+        with read_file(path, mapping=mapping, tz=organization.timezone):
             pass
     except AmbiguousDates as exc:
         form.add_error(
@@ -288,6 +304,7 @@ def _import(
         "preset": chosen.removeprefix("preset:") if unchanged and dayfirst is None else None,
         "mapping": None if unchanged and dayfirst is None else mapping,
         "dayfirst": dayfirst,
+        "tz": organization.timezone,  # times without an offset are the organisation's local times
         "resume": True,
     }
     if options["preset"] is not None and form.cleaned_data["source"] != mapping.source:
@@ -343,21 +360,33 @@ def _line_count(path: Path) -> int | None:
 
 
 def _import_later(request: AppRequest, path: Path, name: str, options: dict[str, Any]) -> HttpResponse:
+    """Import in a thread of this process; the job page follows it. The job is found by the file's
+    fingerprint: a new one, or the unfinished one the import resumes."""
     target = _named_copy(path, name)
-    total = _line_count(target)
     organization = options["organization"]
-    before = (
-        ImportJob.objects.filter(organization=organization)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    fingerprint = file_fingerprint(target)
+    jobs = ImportJob.objects.filter(organization=organization, fingerprint=fingerprint).order_by("-id")
+    done = jobs.filter(status=ImportJob.Status.COMPLETED).first()
+    if done is not None:
+        _drop(target)
+        messages.info(
+            request,
+            _("%(name)s was imported before (import %(job)s): nothing was added.")
+            % {"name": name, "job": done.pk},
+        )
+        return redirect("data_import", pk=done.pk)
+    total = _line_count(target)
+    before = jobs.values_list("id", flat=True).first() or 0
+    failed: list[str] = []
 
     def work() -> None:
         try:
             lead_import(path=target, **options)
-        except Exception:  # the job says failed; nothing else to tell from a thread
+        except ApplicationError as exc:
+            failed.append(exc.message)
+        except Exception as exc:  # the job, if it was made, says failed too
             log.exception("background import of %s failed", target.name)
+            failed.append(str(exc))
         finally:
             _drop(target)
             close_old_connections()
@@ -366,20 +395,16 @@ def _import_later(request: AppRequest, path: Path, name: str, options: dict[str,
     threading.Thread(target=work, name=f"import-{name[:40]}", daemon=True).start()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        job = ImportJob.objects.filter(
-            organization=organization, id__gt=before or 0, file_name=target.name
-        ).first()
-        if job is None:  # resumed, or imported before: the newest job of this file
-            job = (
-                ImportJob.objects.filter(
-                    organization=organization, file_name=target.name, finished_at__isnull=True
-                )
-                .order_by("-id")
-                .first()
-            )
+        job = (
+            jobs.filter(id__gt=before).first()
+            or jobs.filter(id=before, status=ImportJob.Status.RUNNING).first()
+        )
         if job is not None:
             cache.set(f"leadpact:import-total:{job.pk}", total, 24 * 3600)
             return redirect("data_import", pk=job.pk)
+        if failed:
+            messages.error(request, failed[0])
+            return redirect("data")
         time.sleep(0.2)
     messages.info(request, _("The import of %(name)s has started.") % {"name": name})
     return redirect("data")
