@@ -67,3 +67,8 @@ class TestDecoding:
         )
         assert encoding == "windows-1252" and problems == []
         assert rows[0].lead.fields.name == "Inès Moreau"
+
+
+def test_a_whitespace_only_short_row_is_blank_not_a_problem():
+    rows, problems, _ = taken((HEADER + "51,Anna,Jansen,a@x.nl,Acme,2026-10-07 09:00\n   \n").encode())
+    assert [r.lead.external_id for r in rows] == ["51"] and problems == []

@@ -182,3 +182,33 @@ def test_a_mautic_stage_delivered_again_is_one_handoff(organization):
     handoffs = LeadEvent.objects.filter(kind="handed_over")
     assert [e.occurred_at for e in handoffs] == [dt.datetime(2026, 11, 27, 9, 30, tzinfo=UTC)]
     assert handoffs[0].lead.state.handoffs == 1
+
+
+def test_a_pipedrive_deal_made_from_a_lead_is_that_lead(organization):
+    """Case 9: Pipedrive converts a lead into a deal for its person; the deal's won counts for the lead."""
+    import hashlib
+
+    from django.utils import timezone
+
+    from leadpact.leads.models import LeadSource, WebhookDelivery
+    from leadpact.leads.services import webhook_integration_create
+    from leadpact.leads.webhooks import webhook_delivery_process
+
+    samples = Path(__file__).parents[1] / "connectors" / "samples"
+    hook = webhook_integration_create(organization=organization, kind="pipedrive", name="pd", slug="pd",
+                                      actor="t")[0]  # fmt: skip
+    for name in ("pipedrive_lead_created.json", "pipedrive_deal_won.json"):
+        body = (samples / name).read_bytes()
+        row = WebhookDelivery.objects.create(
+            integration=hook, headers={}, body=body, body_digest=hashlib.sha256(body).digest(),
+            received_at=timezone.now(),
+        )  # fmt: skip
+        done = webhook_delivery_process(row)
+        assert done.status == "processed"
+    assert "made from lead 2f4e8c1a" in done.error
+    lead = Lead.objects.get()
+    assert sorted(LeadSource.objects.filter(lead=lead).values_list("external_id", flat=True)) == [
+        "1201", "2f4e8c1a-7b7d-11ef-9c1a-0242ac120002"
+    ]  # fmt: skip
+    assert lead.state.outcome == "won"
+    assert LeadEvent.objects.filter(lead=lead, kind="created").count() == 1

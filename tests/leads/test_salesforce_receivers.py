@@ -100,3 +100,22 @@ def test_cdc_relay_is_signed_and_the_replay_id_kept(client, organization):
     assert lead.name == "Lotte Smit" and lead.state.decision == "rejected"
     unsigned = client.post("/hooks/salesforce_cdc/cdc/", data=json.dumps([]), content_type="application/json")
     assert unsigned.status_code == 401
+
+
+def test_connecting_on_the_cli(organization):
+    import io
+
+    from django.core.management import call_command
+
+    sales = make_team(organization, "sales")
+    bo = make_person(sales, "Bo Berg")
+    out = io.StringIO()
+    call_command("webhooks", "add", "salesforce", "Salesforce", "--account-id", "00D5g000004FAKEEA4",
+                 "--by", bo.email, stdout=out)  # fmt: skip
+    call_command("webhooks", "add", "generic", "Forms", "--slug", "forms", "--by", bo.email, stdout=out)
+    text = out.getvalue()
+    assert "POST /hooks/salesforce/" in text and "secret (shown this once): " in text
+    listed = io.StringIO()
+    call_command("webhooks", "list", stdout=listed)
+    assert "Forms (generic, active): /hooks/generic/forms/" in listed.getvalue()
+    assert "secret" not in listed.getvalue()

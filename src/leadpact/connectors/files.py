@@ -825,6 +825,8 @@ class ImportResult:
                     )
                 )
             elif len(cells) < width:
+                if all(type(c) is str and not c.strip() for c in cells):
+                    return None  # whitespace only: a blank row
                 if self.table.format == "csv":
                     self.rows_read += 1
                     self.problem_count += 1

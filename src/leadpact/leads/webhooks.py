@@ -41,7 +41,7 @@ from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._kinds import events_refuse_unknown_kinds
 from leadpact.leads._secrets import SecretUnreadable, unseal
 from leadpact.leads._store import PeopleIndex, store_batch, store_retrying
-from leadpact.leads.models import WebhookDelivery, WebhookIntegration, WebhookRejection
+from leadpact.leads.models import LeadSource, WebhookDelivery, WebhookIntegration, WebhookRejection
 from leadpact.organization.models import Organization
 
 __all__ = [
@@ -243,9 +243,17 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != WebhookDelivery.Status.PENDING:
             return locked
-        kept, refusals = events_refuse_unknown_kinds(organization, parsed.events)
-        events = [parsed.events[i] for i in kept]
+        linked = _link_pipedrive_deals(organization, parsed)
+        parsed_events = [
+            e for e in parsed.events if not (e.kind == "created" and (e.source, e.external_id) in linked)
+        ]
+        kept, refusals = events_refuse_unknown_kinds(organization, parsed_events)
+        events = [parsed_events[i] for i in kept]
         notes = [f"item {p.index}: {p.reason}" for p in parsed.problems]
+        notes += [
+            f"deal {deal}: made from lead {lead}; its events are that lead's"
+            for (_, deal), lead in linked.items()
+        ]
         notes += [f"event {r.index}: kind: {r.reason}" for r in refusals]
         chosen = [_chosen_key(e) for e in events]
         try:
@@ -282,6 +290,51 @@ def webhook_delivery_process(delivery: WebhookDelivery, *, now: dt.datetime | No
         locked.processed_at = moment
         locked.save(update_fields=["status", "error", "events_stored", "processed_at"])
     return locked
+
+
+def _link_pipedrive_deals(organization: Organization, parsed: ParsedPayload) -> dict[tuple[str, str], str]:
+    """A Pipedrive deal made from a Pipedrive lead (converted: the same person) is that lead from then on.
+
+    Pipedrive archives the lead and creates a deal for its person; the deal's webhooks name the person,
+    not the lead. A deal not seen before whose person has a Pipedrive lead here becomes another source id
+    of that lead (its newest, if the person has several), so the deal's opportunity, won and lost count
+    for the lead the handoff was measured on; the deal's own creation is the conversion, not a new lead.
+    Returns ``(source, deal id) → lead's source id`` for the deals linked now.
+    """
+    linked: dict[tuple[str, str], str] = {}
+    for record in parsed.leads:
+        extra = record.fields.extra
+        person = extra.get("person_id")
+        if record.source != "pipedrive" or not person or "pipeline_id" not in extra:
+            continue  # not a deal, or a deal without a person
+        key = (record.source, record.external_id)
+        if (
+            key in linked
+            or LeadSource.objects.filter(
+                organization=organization, source=record.source, external_id=record.external_id
+            ).exists()
+        ):
+            continue
+        origin = (
+            LeadSource.objects.filter(
+                organization=organization,
+                source="pipedrive",
+                lead__extra__person_id=person,
+                external_id__contains="-",  # Pipedrive lead ids are UUIDs, deal ids numbers
+            )
+            .order_by("-lead__created_at", "-id")
+            .first()
+        )
+        if origin is None:
+            continue
+        LeadSource.objects.create(
+            organization=organization,
+            lead_id=origin.lead_id,
+            source=record.source,
+            external_id=record.external_id,
+        )
+        linked[key] = origin.external_id
+    return linked
 
 
 def _advance_cursor(integration: WebhookIntegration, cursor: str) -> None:
