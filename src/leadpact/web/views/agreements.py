@@ -27,7 +27,8 @@ def home(request: AppRequest) -> HttpResponse:
         .prefetch_related("versions__signatures__signed_by", "versions__parties")
         .order_by("organization__name", "key")
     )
-    return render(request, "leadpact/home.html", {"agreements": agreements})
+    can_edit = request.access.allows("agreement.edit")
+    return render(request, "leadpact/home.html", {"agreements": agreements, "can_edit": can_edit})
 
 
 def _lang() -> Lang:
