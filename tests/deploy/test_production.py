@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 # the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a server would not have it
 _NOT_PASSED = ("DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
