@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+# the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a server would not have it
+_NOT_PASSED = ("DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
 
 def _leadpact(*args: str, tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_PASSED}
     env.update(LEADPACT_DATA_DIR=str(tmp_path), LEADPACT_PRODUCTION="1", **extra)
     return subprocess.run(
         [sys.executable, "-m", "leadpact", *args], env=env, capture_output=True, text=True, timeout=120
@@ -45,7 +48,7 @@ def test_production_settings_are_what_the_profile_promises(tmp_path):
         "print(json.dumps([s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS,"
         " s.SECURE_SSL_REDIRECT, s.ALLOWED_HOSTS, s.STORAGES['staticfiles']['BACKEND']]))"
     )
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_PASSED}
     env.update(
         LEADPACT_DATA_DIR=str(tmp_path),
         LEADPACT_PRODUCTION="1",

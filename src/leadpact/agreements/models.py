@@ -90,6 +90,13 @@ class AgreementVersion(models.Model):
     effective_until = models.DateField(_("effective until"), null=True, blank=True, help_text=_("exclusive"))
     document = models.JSONField(_("document"), help_text=_("canonical data of the whole agreement document"))
     content_hash = models.CharField(_("content hash"), max_length=64)
+    revision = models.PositiveIntegerField(
+        _("revision"),
+        default=1,
+        help_text=_(
+            "counts the saves of a draft; a save based on an older revision is refused (no lost update)"
+        ),
+    )
     parties = models.ManyToManyField(
         "organization.Team", related_name="agreement_versions", blank=True, verbose_name=_("parties")
     )

@@ -639,8 +639,14 @@ def agreement_version_update(
     document: AgreementDocument | str,
     actor: Actor,
     now: dt.datetime | None = None,
+    expected_revision: int | None = None,
 ) -> AgreementVersion:
-    """Replace the content of a draft (a document value or YAML text); other statuses refuse."""
+    """Replace the content of a draft (a document value or YAML text); other statuses refuse.
+
+    ``expected_revision`` is the draft's ``revision`` when the editor opened it: if someone saved the
+    draft since, the save is refused (``version.stale``, 409) instead of overwriting their change —
+    optimistic locking, checked under the row lock.  Each save moves ``revision`` on by one.
+    """
     now = _now(now)
     doc = _load(document) if isinstance(document, str) else document
     version = _locked(version)
@@ -648,6 +654,13 @@ def agreement_version_update(
     if version.status != Status.DRAFT:
         raise ApplicationError(
             "version.not_draft", f"{where} is {version.status}; make a new draft to change it"
+        )
+    if expected_revision is not None and expected_revision != version.revision:
+        raise ApplicationError(
+            "version.stale",
+            f"{where} was saved by someone else since you opened it (revision {expected_revision}, now"
+            f" {version.revision}); reload it to see their change, then make yours again",
+            extra={"status": 409, "revision": version.revision},
         )
     data, content_hash = _version_fields(doc)
     if data["agreement"]["key"] != version.agreement.key:
@@ -657,6 +670,7 @@ def agreement_version_update(
     before = _version_snapshot(version)
     version.document = data
     version.content_hash = content_hash
+    version.revision += 1
     version.effective_from, version.effective_until = _dates(data)
     with _at("agreement"):
         version.full_clean()
