@@ -358,3 +358,22 @@ def test_the_editor_in_dutch(admin, draft):
     assert "Voorstellen ter ondertekening" in html and "Afspraken" in html
     html = admin.get(reverse("editor_section", args=[draft.pk, "definitions"])).content.decode()
     assert "Controleer op onze leads" in html
+
+
+def test_two_people_editing_one_draft_lose_no_change(admin, draft, org):
+    other = member_client(org, role=Membership.Role.ADMIN, username="second-boss")
+    mine = _formset_post(admin, draft, "reasons")
+    theirs = _formset_post(other, draft, "reasons")  # both opened the same revision
+    assert mine["revision"] == theirs["revision"] == str(draft.revision)
+    new = int(mine["reasons-TOTAL_FORMS"]) - 1
+    mine.update({f"reasons-{new}-code": "spam", f"reasons-{new}-label": "Spam or a bot"})
+    mine.update({f"reasons-{new}-group": "definition_miss", f"reasons-{new}-owner": "marketing"})
+    assert admin.post(reverse("editor_section", args=[draft.pk, "reasons"]), mine).status_code == 302
+    theirs.update({f"reasons-{new}-code": "bot", f"reasons-{new}-label": "A bot"})
+    theirs.update({f"reasons-{new}-group": "definition_miss", f"reasons-{new}-owner": "marketing"})
+    response = other.post(reverse("editor_section", args=[draft.pk, "reasons"]), theirs)
+    assert response.status_code == 400  # the form again, saying why
+    assert "Someone else saved this draft since you opened it" in response.content.decode()
+    draft.refresh_from_db()
+    codes = [r["code"] for r in draft.document["reason_codes"]]
+    assert codes[-1] == "spam" and "bot" not in codes  # the first change kept, the stale one not applied

@@ -77,6 +77,10 @@ _REFUSALS = {
     "signature.not_lead": gettext_lazy("Only a party's team leader signs."),
     "signature.not_self": gettext_lazy("Nobody signs for someone else."),
     "signature.duplicate": gettext_lazy("Your team has already signed this version."),
+    "version.stale": gettext_lazy(
+        "Someone else saved this draft since you opened it. Reload the page to see their change, then"
+        " make yours again."
+    ),
     "signature.not_in_team": gettext_lazy("You are not in the team on this date."),
 }
 
@@ -229,6 +233,12 @@ def editor_version(request: AppRequest, pk: int) -> HttpResponse:
     )
 
 
+def _revision(request: AppRequest) -> int | None:
+    """The draft's revision the form was opened at (optimistic locking); None when the form has none."""
+    value = request.POST.get("revision", "")
+    return int(value) if value.isdigit() else None
+
+
 def _problems(error: AgreementInvalid | ApplicationError) -> list[tuple[str, str]]:
     if isinstance(error, AgreementInvalid):
         return [(str(p.path), str(p.message)) for p in error.problems]
@@ -239,7 +249,12 @@ def _save(request: AppRequest, version: AgreementVersion, data: dict[str, Any]) 
     """Validate the whole document and store it through the service; the problems, or [] when saved."""
     try:
         doc = agreement_parse(data)
-        agreement_version_update(version=version, document=doc, actor=request.user)  # type: ignore[arg-type]
+        agreement_version_update(
+            version=version,
+            document=doc,
+            actor=request.user,  # type: ignore[arg-type]
+            expected_revision=_revision(request),
+        )
     except (AgreementInvalid, ApplicationError) as error:
         return _problems(error)
     return []
@@ -482,7 +497,12 @@ def editor_yaml(request: AppRequest, pk: int) -> HttpResponse:
                 form.add_error("text", _("Upload a file or paste the document."))
             elif text is not None:
                 try:
-                    agreement_version_update(version=version, document=text, actor=request.user)  # type: ignore[arg-type]
+                    agreement_version_update(
+                        version=version,
+                        document=text,
+                        actor=request.user,  # type: ignore[arg-type]
+                        expected_revision=_revision(request),
+                    )
                 except ApplicationError as error:
                     problems = [
                         f"{path}: {message}" if path else message for path, message in _problems(error)
