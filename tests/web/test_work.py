@@ -4,6 +4,7 @@ and inviting a person from the team page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -18,6 +19,7 @@ from leadpact.measurement.closing.models import ClosedPeriod, Restatement
 from leadpact.measurement.closing.services import period_close, restatement_decline
 from leadpact.measurement.disputes.models import Dispute
 from leadpact.organization.models import Membership, Person
+from leadpact.reviews.services import action_item_add, review_for_day, series_create
 from tests.conftest import PASSWORD, member_client
 from tests.measurement.scene import add_lead, person
 
@@ -195,13 +197,41 @@ def test_my_page_lists_my_open_leads_with_their_clocks_and_what_waits_for_me(dem
     julia = _client(demo, "julia")
     html = julia.get("/").content.decode()
     assert "My page" in html and "Lead w1" in html and "a decision" in html
-    assert "review-actions" in html
+    assert "an action item" not in html
+    review = review_for_day(
+        series=series_create(
+            agreement=demo.agreement,
+            key="monthly",
+            name="Monthly review",
+            rrule="FREQ=MONTHLY;BYDAY=1MO",
+            starts_on=dt.date(2026, 1, 5),
+            time=dt.time(10),
+            actor="test",
+            now=timezone.now(),
+        ),
+        day=dt.date(2026, 3, 2),
+    )
+    action_item_add(
+        review=review,
+        owner=person("julia"),
+        text="Send marketing the lost reasons",
+        due=dt.date(2026, 3, 9),
+        author=person("bram"),
+        now=timezone.now(),
+    )
+    html = julia.get("/").content.decode()
+    assert "an action item" in html and "Send marketing the lost reasons" in html  # overdue: due in March
     julia.post(f"/leads/{lead.pk}/act/reject/", {"reject-reason_code": "not_icp"})
     html = julia.get("/").content.decode()
     assert "feedback" in html
     bram = _client(demo, "bram")
     assert "Lead w1" in bram.get("/").content.decode()  # the team's leads for the team lead
     assert "Lead w1" not in _client(demo, "lotte").get("/").content.decode()
+    # an admin in no team sees the organisation as a whole: every team's figures and the open leads
+    admin = member_client(demo.agreement.organization, role=Membership.Role.ADMIN, username="ops")
+    html = admin.get("/").content.decode()
+    assert "the organisation as a whole" in html and "Every team" in html
+    assert "Marketing" in html and "Sales" in html
 
 
 def test_the_agreement_list_moved_to_agreements(demo):

@@ -17,6 +17,7 @@ from leadpact.measurement.closing.models import Restatement
 from leadpact.measurement.disputes.models import Dispute
 from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Person, Team
+from leadpact.reviews.selectors import overdue_action_items
 from leadpact.web.access import AppRequest, page
 from leadpact.web.describe import figure_sentence, meter
 from leadpact.web.views._period import shown_version_period
@@ -47,8 +48,15 @@ def _scope(request: AppRequest) -> tuple[Person | None, Team | None]:
 
 
 def _commitments(version: Any, period: Any, person: Person | None, team: Team | None) -> list[dict[str, Any]]:
+    """The person's own figures, their team's when they lead it — or, for someone in no team (an admin,
+    a viewer), every party's team figures: the organisation as a whole."""
     if person is None:
-        return []
+        results = measure(version=version, period=period, now=timezone.now())
+        return [
+            {"result": r, "sentence": figure_sentence(r), "meter": meter(r)}
+            for r in results
+            if r.subject_kind == "team"
+        ]
     subject: Team | Person = team if team is not None else person
     results = measure(version=version, period=period, now=timezone.now(), subject=subject)
     wanted = ("team", team.pk) if team is not None else ("person", person.pk)
@@ -66,7 +74,7 @@ def _open_leads(request: AppRequest, person: Person | None, team: Team | None) -
     elif person is not None:
         owned = Q(sales_owner=person) | Q(marketing_owner=person)
     else:
-        return Lead.objects.none()
+        owned = Q()  # someone in no team sees the organisation's open leads, the most urgent first
     return (
         Lead.objects.filter(owned, organization=organization, duplicate_of__isnull=True)
         .exclude(state__outcome__in=("won", "lost"))
@@ -122,7 +130,8 @@ def my_page(request: AppRequest) -> HttpResponse:
         if person is not None and since is not None
         else Lead.objects.none()
     )
-    can_decide = request.access.allows("dispute.decide") and person is not None
+    # the organisation's open items: to decide for a party lead, to know of for an admin or a viewer
+    can_decide = request.access.allows("dispute.decide") or person is None
     organization = request.access.organization
     context.update(
         person=person,
@@ -145,7 +154,8 @@ def my_page(request: AppRequest) -> HttpResponse:
         restatements_pending=Restatement.objects.filter(
             closed_period__agreement_version__agreement__organization=organization, status="pending"
         ).count()
-        if request.access.allows("restatement.decide") and person is not None
+        if request.access.allows("restatement.decide") or person is None
         else None,
+        overdue_actions=list(overdue_action_items(person)[:_TODO]) if person is not None else [],
     )
     return render(request, "leadpact/my_page.html", context)
