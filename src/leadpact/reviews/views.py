@@ -214,6 +214,7 @@ def series_page(request: AppRequest, pk: int) -> HttpResponse:
             "coming": coming,
             "past": past,
             "commitments": _commitments(series),
+            "attendees": series.attendees.exclude(end_date__lte=today).order_by("team__key", "name"),
             "support_form": support_form,
             "can_run": request.access.allows("review.run"),
             "feed": feed,
