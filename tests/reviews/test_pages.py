@@ -6,6 +6,7 @@ import datetime as dt
 
 import icalendar
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 
 from leadpact.organization.models import Membership, Person
@@ -147,6 +148,12 @@ def test_the_meeting_records_and_closing_freezes_and_carries_open_items(
     assert "Send lost reasons" in following and "overdue" in following  # due the 23rd, still open on the 26th
     item = ActionItem.objects.get()
     assert list(overdue_action_items(julia, today=dt.date(2026, 10, 24))) == [item]
+    html = render_to_string(
+        "reviews/_overdue_actions.html",
+        {"overdue_actions": overdue_action_items(julia, today=dt.date(2026, 10, 24))},
+    )
+    assert "Overdue action items" in html and "Send lost reasons" in html
+    assert f"/reviews/{series.pk}/{DAY}/" in html
     assert rep_client.post(f"/reviews/actions/{item.pk}/done/", {"next": url}).status_code == 302  # the owner
     item.refresh_from_db()
     assert item.status == "done" and not overdue_action_items(julia, today=dt.date(2026, 10, 24)).exists()
@@ -204,3 +211,5 @@ def test_the_pack_downloads_as_pdf_markdown_and_html(series, lead_client):
     assert lead_client.get(url + ".exe").status_code == 404
     assert lead_client.get(f"/reviews/{series.pk}/2026-10-20/").status_code == 404  # no review that day
     assert lead_client.get(f"/reviews/{series.pk}/2026-04-06/").status_code == 302  # moved: Easter Monday
+    assert lead_client.get(f"/reviews/{series.pk}/{DAY}/").status_code == 200
+    assert not Review.objects.exists()  # reading a review, its pack or its downloads writes nothing

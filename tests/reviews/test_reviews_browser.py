@@ -104,10 +104,11 @@ def test_notes_and_action_items_flow_from_one_review_to_the_next(live_server, se
         page.click("#post-note [type=submit]")
         page.wait_for_selector("#item-sales_to_marketing >> text=A one-pager on retail integrations")
         page.click("#item-actions button:has-text('Mark done')")
-        page.wait_for_selector("#item-actions >> text=done")
+        page.wait_for_selector("#item-actions td:has-text('✓ done')")  # the page after the redirect
         assert ActionItem.objects.get().status == "done"
         # the first review's frozen pack still shows its own note, not the later one
         page.goto(f"{base}/reviews/{series.pk}/{first.day.isoformat()}/")
         notes = page.locator("#item-sales_to_marketing").inner_text()
         assert "Acme undercuts us" in notes and "one-pager" not in notes
+        page.wait_for_load_state("networkidle")  # no request of the live server left running
         assert [n.review.day for n in ExchangeNote.objects.order_by("id")] == [first.day, second.day]

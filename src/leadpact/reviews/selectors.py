@@ -49,6 +49,7 @@ __all__ = [
     "action_items_carried",
     "overdue_action_items",
     "review_as_of",
+    "review_on",
     "review_pack",
     "review_period",
     "review_previous",
@@ -77,6 +78,30 @@ def series_list(organization: Organization) -> QuerySet[ReviewSeries]:
 def series_get(organization: Organization, pk: int) -> ReviewSeries | None:
     """One series of the organisation (None: not found, or another organisation's)."""
     return series_list(organization).filter(pk=pk).first()
+
+
+def review_on(series: ReviewSeries, day: dt.date) -> Review | None:
+    """The review of ``series`` on ``day`` (the day it takes place, or the day the rule planned before it
+    moved): the stored one, else an unsaved one for the occurrence (reading writes nothing); None when the
+    series does not meet then."""
+    from leadpact.reviews.schedule import series_occurrences
+
+    found = Review.objects.filter(series=series, day=day).first()
+    if found is not None:
+        return found
+    for occurrence in series_occurrences(
+        series, after=day - dt.timedelta(days=40), before=day + dt.timedelta(days=40)
+    ):
+        if day in (occurrence.day, occurrence.planned):
+            stored = Review.objects.filter(series=series, day=occurrence.day).first()
+            return stored or Review(
+                series=series,
+                day=occurrence.day,
+                starts_at=occurrence.starts_at,
+                moved_from=occurrence.planned if occurrence.moved else None,
+                moved_reason=occurrence.reason[:200],
+            )
+    return None
 
 
 def review_as_of(review: Review, now: dt.datetime) -> dt.datetime:
@@ -348,7 +373,7 @@ def _action(item: ActionItem, day: dt.date) -> dict[str, Any]:
 
 
 def _support(review: Review) -> list[dict[str, Any]]:
-    checks = {c.commitment_id: c for c in SupportCheck.objects.filter(review=review)}
+    checks = {c.commitment_id: c for c in SupportCheck.objects.filter(review=review)} if review.pk else {}
     items = SupportCommitment.objects.filter(agreement=review.series.agreement, active=True).filter(
         Q(series__isnull=True) | Q(series=review.series)
     )
@@ -487,6 +512,8 @@ def _previous(review: Review, now: dt.datetime) -> dict[str, Any] | None:
 
 
 def _minutes(review: Review) -> dict[str, Any]:
+    if review.pk is None:
+        return {"attendance": [], "agenda_notes": [], "decisions": [], "actions": []}
     return {
         "attendance": [
             {"person": a.person.name, "present": a.present}
@@ -557,7 +584,11 @@ def review_pack(*, review: Review, now: dt.datetime) -> dict[str, Any]:
         pack["disputes"] = _disputes(version)
         pack["changes"] = _changes(version)
         pack["targets"] = _targets(version, period, names)
-    notes = ExchangeNote.objects.filter(review=review).select_related("author", "lead", "answered_by")
+    notes = (
+        list(ExchangeNote.objects.filter(review=review).select_related("author", "lead", "answered_by"))
+        if review.pk is not None
+        else []
+    )
     pack["notes"] = {
         "marketing_to_sales": [
             _note(n) for n in notes if n.direction == ExchangeNote.Direction.MARKETING_TO_SALES

@@ -179,20 +179,32 @@ def series_feed_rotate(*, series: ReviewSeries, actor: Actor, now: dt.datetime) 
 
 def review_for_day(*, series: ReviewSeries, day: dt.date) -> Review:
     """The review of ``series`` on ``day`` (the day it takes place, or the day the rule planned before it
-    moved), made on first use; an ApplicationError when the series does not meet then."""
-    found = Review.objects.filter(series=series, day=day).first()
-    if found is not None:
+    moved), stored on first use; an ApplicationError when the series does not meet then."""
+    from leadpact.reviews.selectors import review_on
+
+    found = review_on(series, day)
+    if found is None:
+        raise ApplicationError(
+            "review.day",
+            f"review series {series.key} does not meet on {day.isoformat()}",
+            extra={"field": "date"},
+        )
+    if found.pk is not None:
         return found
-    for occurrence in series_occurrences(
-        series, after=day - dt.timedelta(days=40), before=day + dt.timedelta(days=40)
-    ):
-        if day in (occurrence.day, occurrence.planned):
-            return _review_make(series, occurrence)
-    raise ApplicationError(
-        "review.day",
-        f"review series {series.key} does not meet on {day.isoformat()}",
-        extra={"field": "date"},
-    )
+    try:
+        with transaction.atomic():
+            review, _created = Review.objects.get_or_create(
+                series=series,
+                day=found.day,
+                defaults={
+                    "starts_at": found.starts_at,
+                    "moved_from": found.moved_from,
+                    "moved_reason": found.moved_reason,
+                },
+            )
+    except IntegrityError:
+        review = Review.objects.get(series=series, day=found.day)
+    return review
 
 
 def _review_make(series: ReviewSeries, occurrence: Any) -> Review:

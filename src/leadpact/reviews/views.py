@@ -37,7 +37,7 @@ from leadpact.reviews.ics import series_ics
 from leadpact.reviews.models import ActionItem, ExchangeNote, Review, ReviewSeries, SupportCommitment
 from leadpact.reviews.render import pack_context, pack_html, pack_markdown, pack_pdf
 from leadpact.reviews.schedule import series_occurrences, series_version, series_zone
-from leadpact.reviews.selectors import review_pack, series_get, series_list
+from leadpact.reviews.selectors import review_on, review_pack, series_get, series_list
 from leadpact.web.access import AppRequest, page, require
 
 __all__ = [
@@ -69,8 +69,14 @@ def _day(text: str) -> dt.date:
         raise Http404 from error
 
 
-def _review(request: AppRequest, pk: int, day: str) -> Review:
+def _review(request: AppRequest, pk: int, day: str, *, store: bool = True) -> Review:
+    """The review on ``day``: stored (a write is coming) or, to read, possibly not yet stored."""
     series = _series(request, pk)
+    if not store:
+        found = review_on(series, _day(day))
+        if found is None:
+            raise Http404
+        return found
     try:
         return services.review_for_day(series=series, day=_day(day))
     except ApplicationError as error:
@@ -208,6 +214,7 @@ def series_page(request: AppRequest, pk: int) -> HttpResponse:
             "coming": coming,
             "past": past,
             "commitments": _commitments(series),
+            "attendees": series.attendees.exclude(end_date__lte=today).order_by("team__key", "name"),
             "support_form": support_form,
             "can_run": request.access.allows("review.run"),
             "feed": feed,
@@ -261,7 +268,8 @@ def _review_context(request: AppRequest, review: Review, **forms_: Any) -> dict[
     commitments = _commitments(series)
     can_run = request.access.allows("review.run") and not review.is_closed
     can_note = request.access.allows("note.post") and not review.is_closed
-    attendance = {a.person_id: a.present for a in review.attendance.all()}
+    saved = review.pk is not None
+    attendance = {a.person_id: a.present for a in review.attendance.all()} if saved else {}
     context.update(
         series=series,
         review=review,
@@ -280,9 +288,9 @@ def _review_context(request: AppRequest, review: Review, **forms_: Any) -> dict[
         action_item_form=forms_.get("action_item_form")
         or ActionItemForm(people=people, commitments=commitments),
         error=forms_.get("error"),
-        raised=list(review.action_items.select_related("owner").order_by("due", "id")),
-        decisions=list(review.decisions.select_related("created_by")),
-        item_notes=list(review.item_notes.select_related("author")),
+        raised=list(review.action_items.select_related("owner").order_by("due", "id")) if saved else [],
+        decisions=list(review.decisions.select_related("created_by")) if saved else [],
+        item_notes=list(review.item_notes.select_related("author")) if saved else [],
         previous=Review.objects.filter(series=series, day__lt=review.day).order_by("-day").first(),
         following=next(
             (o for o in series_occurrences(series, after=review.day + dt.timedelta(days=1))), None
@@ -293,8 +301,8 @@ def _review_context(request: AppRequest, review: Review, **forms_: Any) -> dict[
 
 @page()
 def review_page(request: AppRequest, pk: int, day: str) -> HttpResponse:
-    """One review: the pack as the agenda, and what the meeting records."""
-    review = _review(request, pk, day)
+    """One review: the pack as the agenda, and what the meeting records (reading it writes nothing)."""
+    review = _review(request, pk, day, store=False)
     if review.day.isoformat() != day:
         return redirect("review", pk=pk, day=review.day.isoformat())
     return render(request, "reviews/review.html", _review_context(request, review))
@@ -481,7 +489,7 @@ def action_done(request: AppRequest, pk: int) -> HttpResponse:
 @require_GET
 def review_download(request: AppRequest, pk: int, day: str, fmt: str) -> HttpResponse:
     """The pack as PDF, Markdown or a standalone HTML file, in the page's language (or ``?lang=``)."""
-    review = _review(request, pk, day)
+    review = _review(request, pk, day, store=False)
     lang = request.GET.get("lang") or translation.get_language() or "en"
     lang = "nl" if lang.startswith("nl") else "en"
     pack = review_pack(review=review, now=timezone.now())

@@ -17,8 +17,8 @@ from leadpact.reviews.ics import series_ics
 from leadpact.reviews.models import ReviewSeries
 from leadpact.reviews.render import FORMATS, pack_html, pack_markdown, pack_pdf
 from leadpact.reviews.schedule import series_occurrences
-from leadpact.reviews.selectors import review_pack
-from leadpact.reviews.services import review_for_day, series_create
+from leadpact.reviews.selectors import review_on, review_pack
+from leadpact.reviews.services import series_create
 
 
 def _date(text: str, option: str) -> dt.date:
@@ -128,7 +128,10 @@ class Command(BaseCommand):
 
     def _pack(self, options: dict[str, Any]) -> None:
         series = _series(options)
-        review = review_for_day(series=series, day=_date(options["date"], "--date"))
+        day = _date(options["date"], "--date")
+        review = review_on(series, day)
+        if review is None:
+            raise CommandError(f"review series {series.key} does not meet on {day.isoformat()}")
         pack = review_pack(review=review, now=_instant(options.get("now")))
         lang, fmt = options["lang"], options["format"]
         if fmt == "pdf":
