@@ -331,7 +331,7 @@ def _third_review(d: _Demo, review: Review, lists: SupportCommitment, calendar: 
         review,
         "bram.degroot",
         S2M,
-        "objection",
+        "other",
         "Can marketing send the visitors who did not turn up for their demo a follow-up?",
         2,
         question=True,
