@@ -101,3 +101,19 @@ def test_the_demo_holds_reviews_closed_with_notes_both_ways_and_the_next_one_ope
     counts = (Review.objects.count(), ExchangeNote.objects.count(), ActionItem.objects.count())
     demo_reviews_load(org, now=NOW + dt.timedelta(hours=1))
     assert (Review.objects.count(), ExchangeNote.objects.count(), ActionItem.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_the_reviews_move_with_the_day_they_are_loaded(demo):
+    """Later in a month (four first Mondays in the last months), still the last three held are written."""
+    org = demo.agreement.organization
+    now = dt.datetime(2027, 3, 10, 9, 0, tzinfo=dt.UTC)
+    demo_reviews_load(org, now=now)
+    series = ReviewSeries.objects.get(key=MONTHLY)
+    assert series.starts_on == dt.date(2027, 1, 1)
+    reviews = list(Review.objects.filter(series=series).order_by("day"))
+    held = [_first_monday(2027, m) for m in (1, 2, 3)]
+    assert [r.day for r in reviews] == [*held, _first_monday(2027, 4)]
+    assert [r.is_closed for r in reviews] == [True, True, True, False]
+    daan = Person.objects.get(email="daan.bakker@example.com")
+    assert [i.due for i in overdue_action_items(daan, today=now.date())] == [held[1] + dt.timedelta(days=14)]
