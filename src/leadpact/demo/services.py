@@ -149,13 +149,15 @@ def demo_load(
 
     ``with_leads`` adds the year of lead traffic up to ``now`` (about 13,000 leads; ``leads`` scales it
     to about that many, ``progress`` is told of each stored batch), the history (an earlier and a
-    proposed agreement version, disputes, closed months, a restatement), the clocks, and a login for
+    proposed agreement version, disputes, closed months, a restatement, the review series with
+    their held reviews and the next one), the clocks, and a login for
     every role (:mod:`leadpact.demo.logins`: a password hash each). Tests that only need the
     organisation and its agreement in force leave it out: that part takes about a second.
     """
     from leadpact.demo._history import demo_history_load, demo_versions_load
     from leadpact.demo._leads import demo_leads_load, demo_year_shift
     from leadpact.demo.logins import demo_logins_ensure
+    from leadpact.demo.reviews import demo_reviews_load
     from leadpact.leads.models import Lead
     from leadpact.measurement.clocks.services import clocks_update
 
@@ -169,6 +171,7 @@ def demo_load(
         new_leads = demo_leads_load(org, now=now, leads=leads, progress=progress)
         demo_history_load(org, now=now)
         clocks_update(now=now, organization=org)
+        demo_reviews_load(org, now=now)
         version = AgreementVersion.objects.get(agreement__organization=org, status=Status.ACTIVE)
     people = Person.objects.filter(team__organization=org).count()
     leads_count = Lead.objects.filter(organization=org).count()
