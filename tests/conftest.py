@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -40,3 +42,33 @@ def member_client(
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _live_server_connections_closed(request):
+    """After a browser test on PostgreSQL, no connection of the live server's request threads outlives it.
+
+    The live server (session-wide) serves each browser connection in a thread with its own database
+    connection (``CONN_MAX_AGE`` keeps it across requests); the thread closes it only when the browser
+    closes the socket. A connection left behind keeps the test database from being dropped at the end of
+    the session, so wait until they are gone, and end any still there after the browser has closed.
+    """
+    yield
+    if "live_server" not in request.fixturenames:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(others)
+            pids = [row[0] for row in cursor.fetchall()]
+            if not pids:
+                return
+            if time.monotonic() > deadline:
+                cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS leftover")
+                return
+            time.sleep(0.1)
