@@ -22,6 +22,9 @@ NOT_PAGES = ("admin/", "api/", "hooks/", "i18n/", "accounts/")
 EMPTY = ("No agreement yet", "Server Error", "Traceback", "nothing to show")
 #: the pages every role starts from: figures, tables, charts, not only a sentence
 RICH = {"home", "targets", "measure", "accountability"}
+#: pages of things the demo does not make yet (its leads are generated, not imported from a file): the
+#: import history says so in words; the test still opens them and asserts no error
+NOT_IN_THE_DEMO = {"data"}
 
 
 def page_names(patterns=None, prefix=""):
@@ -68,6 +71,8 @@ def test_every_role_finds_meaningful_content_on_every_page_it_can_open(live_serv
             assert "/accounts/login/" not in page.url, login.username
             opened[login.username] = []
             for url in urls:
+                if page.request.get(f"{live_server.url}{url}", max_redirects=0).status == 405:
+                    continue  # an action (a form's POST), not a page
                 response = page.goto(f"{live_server.url}{url}")
                 assert response is not None
                 if response.status in (403, 404):
@@ -76,9 +81,11 @@ def test_every_role_finds_meaningful_content_on_every_page_it_can_open(live_serv
                 main = page.locator("main").inner_text()
                 where = f"{login.username} on {url}"
                 assert not any(text in main for text in EMPTY), where
-                assert len(main.split()) >= 5 and (any(n in main for n in names) or re.search(r"\d", main)), (
-                    where
-                )
+                # the demo's data (a name, a figure), or — where the demo has none, such as its import
+                # history — a form to act with beside words that say what to do
+                shows = any(n in main for n in names) or re.search(r"\d", main)
+                acts = page.locator("main form").count() > 0
+                assert len(main.split()) >= 5 and (shows or acts or urls[url] in NOT_IN_THE_DEMO), where
                 if urls[url] in RICH:
                     assert len(main.split()) >= 40 and re.search(r"\d", main), where
                     figures = page.locator("main table tr, main svg, main .tiles > *, main li, main dl")
@@ -86,3 +93,13 @@ def test_every_role_finds_meaningful_content_on_every_page_it_can_open(live_serv
                 opened[login.username].append(url)
     for username, pages in opened.items():
         assert reverse("home") in pages and reverse("measure") in pages, username
+    # the phone, in Dutch: no page scrolls sideways at 390 px (the role that opens the most pages)
+    username = max(opened, key=lambda name: len(opened[name]))
+    with chromium_page(locale="nl-NL") as page:
+        page.set_viewport_size({"width": 390, "height": 844})
+        sign_in(page, live_server.url, username, kept[username])
+        for url in opened[username]:
+            page.goto(f"{live_server.url}{url}")
+            assert page.locator("html").get_attribute("lang") == "nl", url
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (username, url, width)
