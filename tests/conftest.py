@@ -72,3 +72,28 @@ def _live_server_connections_closed(request):
                 cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS leftover")
                 return
             time.sleep(0.1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, run only the tests that touch the database.
+
+    ``make test`` runs the suite twice side by side, on SQLite and on PostgreSQL; a test that never opens
+    a database connection (the engine's arithmetic, parsers, property tests) gives the same answer on
+    both, so the SQLite run is its run. ``LEADPACT_TEST_ALL=1`` runs everything on PostgreSQL too.
+    """
+    import os
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or os.environ.get("LEADPACT_TEST_ALL") == "1":
+        return
+    database = {"_django_db_helper", "db", "transactional_db", "live_server", "django_db_setup"}
+    kept, skipped = [], []
+    for item in items:
+        uses = item.get_closest_marker("django_db") is not None or database & set(
+            getattr(item, "fixturenames", ())
+        )
+        (kept if uses else skipped).append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = kept
