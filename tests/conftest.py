@@ -46,32 +46,57 @@ def member_client(
 
 @pytest.fixture(autouse=True)
 def _live_server_connections_closed(request):
-    """After a browser test on PostgreSQL, no connection of the live server's request threads outlives it.
+    """A browser test leaves no database connection of the live server behind.
 
-    The live server (session-wide) serves each browser connection in a thread with its own database
-    connection (``CONN_MAX_AGE`` keeps it across requests); the thread closes it only when the browser
-    closes the socket. A connection left behind keeps the test database from being dropped at the end of
-    the session, so wait until they are gone, and end any still there after the browser has closed.
+    The live server serves each browser socket in a thread with its own connection; kept open across
+    requests (production keeps them for a minute), one could outlive the test and the session, and the
+    test database could not be dropped. During a browser test each request closes its connection; after
+    it, on PostgreSQL, wait until the last request has ended.
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from django.db import connection, connections
+
+    settings_dict = connections.settings["default"]
+    kept = settings_dict.get("CONN_MAX_AGE", 0)
+    settings_dict["CONN_MAX_AGE"] = 0
+    try:
+        yield
+    finally:
+        settings_dict["CONN_MAX_AGE"] = kept
+    if connection.vendor != "postgresql":
+        return
+    others = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(others)
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_connection_left_at_the_end(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end any connection a live server's thread still holds.
+
+    One browser test (the reviews flow) leaves a connection of the live server open on PostgreSQL until
+    the session ends, which would make dropping the test database fail; after the last test it is ended
+    here (a known leak, named in the README's notes, not hidden during the tests).
     """
     yield
-    if "live_server" not in request.fixturenames:
-        return
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return
-    others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(others)
-            pids = [row[0] for row in cursor.fetchall()]
-            if not pids:
-                return
-            if time.monotonic() > deadline:
-                cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS leftover")
-                return
-            time.sleep(0.1)
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -27,6 +27,7 @@ PUBLIC = {
     "set_language",
     "admin:login",
     "hooks:receive",
+    "review_feed",  # a review series' calendar feed: opens with its secret token only (rotatable)
 }
 
 _SAMPLES = {

@@ -835,13 +835,16 @@ def parse_generic(body: bytes | str | Any) -> ParsedPayload:
     events = payload.get("events", [])
     if not isinstance(leads, list) or not isinstance(events, list):
         raise WebhookPayloadError("leads and events must be arrays")
-    if not leads and not events:
+    ping = "test" in payload  # "send a test" (Data → Integrations): a delivery that stores nothing
+    if not leads and not events and not ping:
         raise WebhookPayloadError("the body has no leads and no events: nothing to store")
     out = _Collect()
     for key in sorted(set(payload) - {"source", "leads", "events"}):
         out.ignored += 1
         out.ignored_items.append(
-            PayloadProblem(-1, f"{key!r}: not a key of leadpact's webhook (source, leads, events)")
+            PayloadProblem(-1, "a test delivery: nothing to store")
+            if key == "test"
+            else PayloadProblem(-1, f"{key!r}: not a key of leadpact's webhook (source, leads, events)")
         )
     for index, item in enumerate(leads):
         _take(out, index, "lead: ", partial(_generic_lead_into, source, item))
