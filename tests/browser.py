@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db import connections
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,6 +32,9 @@ def chromium_page(*, locale: str = "en-GB") -> Iterator[Page]:
             yield context.new_page()
         finally:
             browser.close()
+            # ORM calls made inside the block ran in Playwright's context, with a database connection of
+            # their own: close it here, or it outlives the test (and, on PostgreSQL, the test database)
+            connections.close_all()
 
 
 def sign_in(page: Page, base: str, user: str, password: str, next_url: str = "/") -> None:

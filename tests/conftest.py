@@ -79,26 +79,6 @@ def _live_server_connections_closed(request):
             time.sleep(0.1)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _no_connection_left_at_the_end(django_db_setup, django_db_blocker):
-    """Before the test database is dropped, end any connection a live server's thread still holds.
-
-    One browser test (the reviews flow) leaves a connection of the live server open on PostgreSQL until
-    the session ends, which would make dropping the test database fail; after the last test it is ended
-    here (a known leak, named in the README's notes, not hidden during the tests).
-    """
-    yield
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-
-
 def pytest_collection_modifyitems(config, items):
     """On PostgreSQL, run only the tests that touch the database.
 
@@ -112,7 +92,7 @@ def pytest_collection_modifyitems(config, items):
 
     if connection.vendor != "postgresql" or os.environ.get("LEADPACT_TEST_ALL") == "1":
         return
-    database = {"_django_db_helper", "db", "transactional_db", "live_server", "django_db_setup"}
+    database = {"_django_db_helper", "db", "transactional_db", "live_server"}
     kept, skipped = [], []
     for item in items:
         uses = item.get_closest_marker("django_db") is not None or database & set(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from leadpact.demo.services import demo_load
 from leadpact.web.management.commands.start import ensure_first_user
@@ -62,3 +63,21 @@ def test_a_lead_reads_the_agreement_its_glossary_and_trail(live_server, settings
         page.select_option("select[name=language]", "nl")
         page.wait_for_selector("text=Definities")
         assert "Auditspoor" in page.content()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_orm_calls_inside_the_browser_block_leave_no_connection_open(live_server):
+    """Inside ``chromium_page`` the ORM runs in Playwright's context, on a connection of its own; the block
+    closes it (left open, it outlived the test and kept PostgreSQL's test database from being dropped)."""
+    from django.db import connections
+
+    outside = connections["default"]
+    with chromium_page() as page:
+        page.goto(f"{live_server.url}/accounts/login/")
+        get_user_model().objects.count()
+        inside = connections["default"]
+        assert inside.connection is not None
+    assert inside is not outside  # the reason the block must close it
+    # Django never closes SQLite's shared in-memory test database (its data would go); a server's is closed
+    assert inside.connection is None or (inside.vendor == "sqlite" and inside.is_in_memory_db())
