@@ -161,76 +161,29 @@ def test_the_ics_parses_back_with_the_rule_and_the_moved_instances(series):
     assert calendar.walk("VTIMEZONE")[0]["TZID"] == "Europe/Amsterdam"
 
 
+def _pack(*options: str, now: str | None = "2026-12-01T09:00+01:00") -> str:
+    """``leadpact review pack`` of the weekly series' review of 19 October 2026: its stdout."""
+    out = StringIO()
+    moment = ("--now", now) if now else ()
+    review = ("review", "pack", "--series", "weekly", "--date", "2026-10-19")
+    call_command(*review, *options, *moment, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
 def test_the_cli_writes_the_pack_in_each_format_and_the_calendar(series, demo, tmp_path):
     october_leads(demo.agreement.organization, n=2)
-    out = StringIO()
-    call_command(
-        "review",
-        "pack",
-        "--series",
-        "weekly",
-        "--date",
-        "2026-10-19",
-        "--format",
-        "md",
-        "--now",
-        "2026-12-01T09:00+01:00",
-        stdout=out,
-    )
-    text = out.getvalue()
+    text = _pack("--format", "md")
     assert text.startswith("# Weekly operating review — 19 October 2026")
     assert "19 October 2026, 10:00" in text
     assert "## 10. Targets in plain words" in text
-    out = StringIO()
-    call_command(
-        "review",
-        "pack",
-        "--series",
-        "weekly",
-        "--date",
-        "2026-10-19",
-        "--format",
-        "md",
-        "--lang",
-        "nl",
-        "--now",
-        "2026-12-01T09:00+01:00",
-        stdout=out,
-    )
-    dutch = out.getvalue()
+    dutch = _pack("--format", "md", "--lang", "nl")
     assert "Begint 19 oktober 2026, 10:00." in dutch
     assert "## 1. Scorekaarten van beide kanten" in dutch and "## 10. Doelen in gewone woorden" in dutch
     pdf = tmp_path / "pack.pdf"
-    call_command(
-        "review",
-        "pack",
-        "--series",
-        "weekly",
-        "--date",
-        "2026-10-19",
-        "--format",
-        "pdf",
-        "--output",
-        str(pdf),
-        "--now",
-        "2026-12-01T09:00+01:00",
-        stderr=StringIO(),
-    )
+    _pack("--format", "pdf", "--output", str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF-")
     html = tmp_path / "pack.html"
-    call_command(
-        "review",
-        "pack",
-        "--series",
-        "weekly",
-        "--date",
-        "2026-10-19",
-        "--format",
-        "html",
-        "--output",
-        str(html),
-        stderr=StringIO(),
-    )
+    _pack("--format", "html", "--output", str(html), now=None)
     assert "<svg" in html.read_text()
     ics = tmp_path / "weekly.ics"
     call_command("review", "ics", "--series", "weekly", "--output", str(ics))

@@ -308,6 +308,17 @@ def _locked(version: AgreementVersion) -> AgreementVersion:
     )
 
 
+def _locked_draft(version: AgreementVersion, *, refusal: str) -> AgreementVersion:
+    """The version locked for change, refused with ``refusal`` (what only a draft allows) unless a draft."""
+    version = _locked(version)
+    if version.status != Status.DRAFT:
+        raise ApplicationError(
+            "version.not_draft",
+            f"agreement {version.agreement.key} version {version.number} is {version.status}; {refusal}",
+        )
+    return version
+
+
 @transaction.atomic
 def agreement_import(
     *, organization: Organization, yaml_text: str, actor: Actor, now: dt.datetime | None = None
@@ -371,13 +382,7 @@ def agreement_version_propose(
 ) -> AgreementVersion:
     """Put a draft forward for signature by every party's lead."""
     now = _now(now)
-    version = _locked(version)
-    if version.status != Status.DRAFT:
-        raise ApplicationError(
-            "version.not_draft",
-            f"agreement {version.agreement.key} version {version.number} is {version.status}; "
-            "only a draft can be proposed",
-        )
+    version = _locked_draft(version, refusal="only a draft can be proposed")
     before = _version_snapshot(version)
     version.status = Status.PROPOSED
     version.proposed_at = now
@@ -649,12 +654,8 @@ def agreement_version_update(
     """
     now = _now(now)
     doc = _load(document) if isinstance(document, str) else document
-    version = _locked(version)
+    version = _locked_draft(version, refusal="make a new draft to change it")
     where = f"agreement {version.agreement.key} version {version.number}"
-    if version.status != Status.DRAFT:
-        raise ApplicationError(
-            "version.not_draft", f"{where} is {version.status}; make a new draft to change it"
-        )
     if expected_revision is not None and expected_revision != version.revision:
         raise ApplicationError(
             "version.stale",
@@ -686,13 +687,7 @@ def agreement_version_delete_draft(
 ) -> None:
     """Throw a draft away (its commitments go with it); any other status refuses."""
     now = _now(now)
-    version = _locked(version)
-    if version.status != Status.DRAFT:
-        raise ApplicationError(
-            "version.not_draft",
-            f"agreement {version.agreement.key} version {version.number} is {version.status}; "
-            "only a draft can be deleted",
-        )
+    version = _locked_draft(version, refusal="only a draft can be deleted")
     audit_record(
         actor=actor,
         action="version.delete",

@@ -8,6 +8,7 @@ document and audits), every read through selectors.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, Literal
 
 from django import forms
@@ -393,22 +394,39 @@ def _sample_words(sample: int, passed: int, worst: tuple[str, int] | None) -> st
     return text
 
 
-def _step(request: AppRequest, pk: int, action: str) -> tuple[AgreementVersion, Any]:
+def _version_step(
+    request: AppRequest,
+    pk: int,
+    *,
+    action: str,
+    service: Callable[..., Any],
+    done: str,
+    done_to: str | None = None,
+) -> HttpResponse:
+    """One lifecycle step of a version (propose, activate, throw away) pressed on its page: the
+    permission, the service, its refusal as a message on the version's page, or ``done`` and the version's
+    page (or the named page ``done_to``)."""
     version = _version(request, pk)
     require(request, action)  # type: ignore[arg-type]
-    return version, request.user
+    try:
+        service(version=version, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, _refusal(error))
+        return redirect("editor_version", pk=version.pk)
+    messages.success(request, done)
+    return redirect(done_to) if done_to else redirect("editor_version", pk=version.pk)
 
 
 @page()
 @require_POST
 def editor_propose(request: AppRequest, pk: int) -> HttpResponse:
-    version, user = _step(request, pk, "agreement.edit")
-    try:
-        agreement_version_propose(version=version, actor=user)
-        messages.success(request, _("Proposed: each party's team leader can sign it now."))
-    except ApplicationError as error:
-        messages.error(request, _refusal(error))
-    return redirect("editor_version", pk=version.pk)
+    return _version_step(
+        request,
+        pk,
+        action="agreement.edit",
+        service=agreement_version_propose,
+        done=_("Proposed: each party's team leader can sign it now."),
+    )
 
 
 @page()
@@ -436,26 +454,26 @@ def editor_sign(request: AppRequest, pk: int) -> HttpResponse:
 @page()
 @require_POST
 def editor_activate(request: AppRequest, pk: int) -> HttpResponse:
-    version, user = _step(request, pk, "agreement.activate")
-    try:
-        agreement_version_activate(version=version, actor=user)
-        messages.success(request, _("In force: the scorecard measures with this version now."))
-    except ApplicationError as error:
-        messages.error(request, _refusal(error))
-    return redirect("editor_version", pk=version.pk)
+    return _version_step(
+        request,
+        pk,
+        action="agreement.activate",
+        service=agreement_version_activate,
+        done=_("In force: the scorecard measures with this version now."),
+    )
 
 
 @page()
 @require_POST
 def editor_delete(request: AppRequest, pk: int) -> HttpResponse:
-    version, user = _step(request, pk, "agreement.edit")
-    try:
-        agreement_version_delete_draft(version=version, actor=user)
-    except ApplicationError as error:
-        messages.error(request, _refusal(error))
-        return redirect("editor_version", pk=version.pk)
-    messages.success(request, _("The draft was thrown away."))
-    return redirect("editor_start")
+    return _version_step(
+        request,
+        pk,
+        action="agreement.edit",
+        service=agreement_version_delete_draft,
+        done=_("The draft was thrown away."),
+        done_to="editor_start",
+    )
 
 
 class YamlForm(forms.Form):
