@@ -169,8 +169,10 @@ def stores_erase(
 ) -> dict[str, int]:
     """Redact ``values`` (the lead's, read before its row was blanked) in every store; rows changed per store.
 
-    ``search=False`` (the retention sweep, thousands of leads a pass) keeps to the rows that point at the
-    lead; :func:`stores_expire` empties the stores without such a key by their age instead.
+    ``search=False`` (the retention sweep, thousands of leads a pass) does not scan the two large stores
+    without a key to the lead — webhook request bodies and import problems — for each lead:
+    :func:`stores_expire` empties them by their age instead. The small ones (review texts and packs, pull
+    results, import jobs' errors) are searched either way.
     """
     pattern = values_pattern(values)
     org = lead.organization_id
@@ -179,21 +181,19 @@ def stores_erase(
     def count(store: str, n: int = 1) -> None:
         changed[store] = changed.get(store, 0) + n
 
-    if search:
-        _search_erase(org, values, parts, pattern, count)
+    _search_erase(org, values, parts, pattern, count, bodies=search)
     _linked_erase(lead, pattern, count)
-    for row, field in _review_rows(org, lead, values if search else []):
+    for row, field in _review_rows(org, lead, values):
         text = str(getattr(row, field) or "")
         redacted = redact_text(text, pattern)
         if redacted != text:
             type(row)._base_manager.filter(pk=row.pk).update(**{field: redacted})
             count(f"review_{type(row)._meta.model_name}")
-    if search:
-        for review in Review.objects.filter(series__agreement__organization_id=org, pack__isnull=False):
-            pack = redact_data(_pack_unlinked(review.pack, lead.pk), pattern, parts)
-            if pack != review.pack:
-                Review.objects.filter(pk=review.pk).update(pack=pack)
-                count("review_packs")
+    for review in Review.objects.filter(series__agreement__organization_id=org, pack__isnull=False):
+        pack = redact_data(_pack_unlinked(review.pack, lead.pk), pattern, parts)
+        if pack != review.pack:
+            Review.objects.filter(pk=review.pk).update(pack=pack)
+            count("review_packs")
     return changed
 
 
@@ -213,16 +213,24 @@ def _pack_unlinked(value: Any, lead_id: int) -> Any:
 
 
 def _search_erase(
-    org: int, values: list[str], parts: frozenset[str], pattern: re.Pattern[str] | None, count: Any
+    org: int,
+    values: list[str],
+    parts: frozenset[str],
+    pattern: re.Pattern[str] | None,
+    count: Any,
+    *,
+    bodies: bool,
 ) -> None:
-    for delivery in _deliveries(org, values):
+    for delivery in _deliveries(org, values if bodies else []):
         body = redact_body(bytes(delivery.body), values, parts)
         headers = redact_data(delivery.headers, pattern)
         error = redact_text(delivery.error, pattern)
         if (body, headers, error) != (bytes(delivery.body), delivery.headers, delivery.error):
             WebhookDelivery.objects.filter(pk=delivery.pk).update(body=body, headers=headers, error=error)
             count("webhook_deliveries")
-    problems = _text_hits(ImportProblem.objects.filter(job__organization_id=org), "reason", values)
+    problems = _text_hits(
+        ImportProblem.objects.filter(job__organization_id=org), "reason", values if bodies else []
+    )
     for problem in problems:
         ImportProblem.objects.filter(pk=problem.pk).update(reason=redact_text(problem.reason, pattern))
         count("import_problems")
