@@ -41,7 +41,14 @@ class Command(BaseCommand):
             default=3600.0,
             help="seconds between checks of closed periods for late data (default 3600; 0: never)",
         )
-        parser.add_argument("--now", help="with --once: the instant to run at (ISO 8601 with offset)")
+        parser.add_argument("--now", help="the instant to run at (ISO 8601 with offset; tests)")
+        parser.add_argument(
+            "--alerts-per-pass",
+            type=int,
+            default=500,
+            help="alerts one pass claims and sends at most (default 500); the rest wait for the next pass,"
+            " or another worker",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         interval = max(float(options["interval"]), 0.1)
@@ -59,7 +66,7 @@ class Command(BaseCommand):
             now = fixed or timezone.now()
             with job_claim("clocks") as mine:
                 update = clocks_update(now=now) if mine else None
-            report = alerts_deliver(now=now)
+            report = alerts_deliver(now=now, limit=max(1, int(options["alerts_per_pass"])))
             packs = reviews_send_due(now=now)
             pulled = "".join(
                 f", pulled {connector.name}: {outcome}"
