@@ -184,6 +184,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day
 DEFAULT_FROM_EMAIL = os.environ.get("LEADPACT_FROM_EMAIL", "leadpact <leadpact@localhost>")
 
 EMAIL_BACKEND = os.environ.get("LEADPACT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if os.environ.get("LEADPACT_EMAIL_FILE_PATH"):  # the file-based backend's folder (a message a file)
+    EMAIL_FILE_PATH = os.environ["LEADPACT_EMAIL_FILE_PATH"]
 # alert webhooks post only to public addresses unless an operator allows private ones (SSRF)
 ALERT_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("LEADPACT_ALERT_WEBHOOKS_ALLOW_PRIVATE", "") == "1"
 

@@ -290,3 +290,24 @@ def test_merging_a_delta_is_sorting_everything(rows, data):
     whole = columns(with_ids)
     for name in ("lead", "at", "kind", "event_id"):
         assert getattr(merged, name).tolist() == getattr(whole, name).tolist()
+
+
+def test_two_machines_sharing_the_database_keep_a_copy_each_instead_of_rebuilding_over_each_other(
+    tmp_path, settings
+):
+    """Scale-out: two data folders (two machines) on one database. Each opens its own copy; taking turns
+    rebuilds nothing after each one's first build, and both read exactly the direct read."""
+    org = org_new()
+    a_scene(org)
+    rebuilt: dict[str, list[bool]] = {"one": [], "two": []}
+    for _ in range(3):
+        for machine in ("one", "two"):
+            settings.DATA_DIR = tmp_path / machine
+            rebuilt[machine].append(snapshot_open(organization_id=org.pk).rebuilt)
+            assert assert_same(org) == 13
+    assert rebuilt == {"one": [True, False, False], "two": [True, False, False]}
+    rows = EventSnapshot.objects.filter(organization=org)
+    assert rows.count() == 2 and len({row.place for row in rows}) == 2
+    assert (tmp_path / "one" / "snapshots" / "place").read_text() != (
+        tmp_path / "two" / "snapshots" / "place"
+    ).read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import json
 import secrets
@@ -32,6 +33,7 @@ __all__ = [
     "audit_key_replace",
     "audit_record",
     "canonical_json",
+    "text_digest",
 ]
 
 Actor: TypeAlias = User | str
@@ -52,6 +54,17 @@ def _jsonable(value: Any) -> Any:
 def actor_user(actor: Actor) -> User | None:
     """The acting user, or None when the system acted."""
     return None if isinstance(actor, str) else actor
+
+
+def text_digest(text: str) -> dict[str, Any]:
+    """What the audit trail keeps of free text people write (a note, a dispute's reason, a decision): its
+    length and a digest, never the words — the trail cannot be changed, and such text may be about a
+    person whose data is later erased (``leadpact privacy erase``). The row itself holds the text.
+
+    >>> text_digest("called twice")
+    {'chars': 12, 'sha256': '18155ebbbddb193b'}
+    """
+    return {"chars": len(text), "sha256": hashlib.sha256(text.encode()).hexdigest()[:16]}
 
 
 def actor_label(actor: Actor) -> str:

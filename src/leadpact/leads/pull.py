@@ -17,6 +17,7 @@ from django.utils import timezone
 from leadpact.audit.services import Actor, audit_record
 from leadpact.connectors.hubspot_pull import HubSpotError, Opener, search_pages
 from leadpact.errors import ApplicationError
+from leadpact.jobs import job_claim
 from leadpact.leads._handoff import HandoffChecker
 from leadpact.leads._kinds import events_refuse_unknown_kinds
 from leadpact.leads._secrets import SecretUnreadable, seal, unseal
@@ -101,8 +102,33 @@ def pull_connector_run(
     sleep: Callable[[float], None] | None = None,
     max_pages: int | None = None,
 ) -> PullOutcome:
-    """Read what changed since the connector's cursor and store it, a page at a time (see the module)."""
+    """Read what changed since the connector's cursor and store it, a page at a time (see the module).
+
+    One process reads a connector at a time (:func:`leadpact.jobs.job_claim`): a run that finds another
+    one reading it (a second worker, ``leadpact pull`` by hand) stores nothing and says so; a run that
+    gets it reads the cursor the last one left.
+    """
     moment = now or timezone.now()
+    with job_claim("pull", connector.pk) as mine:
+        if not mine:
+            outcome = PullOutcome()
+            outcome.notes.append("another process is reading this connector now")
+            outcome.cursor = connector.cursor
+            return outcome
+        fresh = PullConnector.objects.filter(pk=connector.pk).values_list("cursor", flat=True).first()
+        if fresh is not None:
+            connector.cursor = fresh
+        return _run(connector, moment, opener=opener, sleep=sleep, max_pages=max_pages)
+
+
+def _run(
+    connector: PullConnector,
+    moment: dt.datetime,
+    *,
+    opener: Opener | None,
+    sleep: Callable[[float], None] | None,
+    max_pages: int | None,
+) -> PullOutcome:
     outcome = PullOutcome()
     try:
         token = unseal(connector.token_sealed)
@@ -155,8 +181,15 @@ def pull_connectors_run_due(*, now: dt.datetime) -> list[tuple[PullConnector, Pu
     """Run every active connector whose interval has passed since its last run (the worker calls it)."""
     done: list[tuple[PullConnector, PullOutcome]] = []
     for connector in PullConnector.objects.filter(active=True).select_related("organization"):
-        last = connector.last_run_at
-        if last is not None and (now - last).total_seconds() < connector.every_seconds:
-            continue
-        done.append((connector, pull_connector_run(connector, now=now)))
+        with job_claim("pull", connector.pk) as mine:
+            if not mine:
+                continue  # another worker reads it now
+            # read again under the claim: a worker that just finished it has moved last_run_at on
+            connector.refresh_from_db(fields=["last_run_at", "cursor", "active"])
+            last = connector.last_run_at
+            if not connector.active or (
+                last is not None and (now - last).total_seconds() < connector.every_seconds
+            ):
+                continue
+            done.append((connector, _run(connector, now, opener=None, sleep=None, max_pages=None)))
     return done

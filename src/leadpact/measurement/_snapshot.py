@@ -9,9 +9,11 @@ vocabulary per snapshot), so any stored kind — a pause kind such as ``waiting_
 — and any agreement's reason codes map to the engine's codes when read.
 
 Layout: ``<DATA_DIR>/snapshots/<database>/org-<organization>/<token>/`` holds one ``.npy`` per column
-and ``meta.json`` (vocabularies, counts, a CRC-32 per column). The ``EventSnapshot`` row names the
-token: a recreated database has no row (or another token), so it never picks up a stale file; a file
-is written under a fresh token, then the row points at it.
+and ``meta.json`` (vocabularies, counts, a CRC-32 per column). The ``EventSnapshot`` row of this data
+folder (:func:`snapshot_place`) names the token: a recreated database has no row (or another token), so
+it never picks up a stale file; a file is written under a fresh token, then the row points at it.
+Processes sharing a data folder share the copy; machines sharing only the database each have their own
+row and copy (one row for all made each machine rebuild over the other's on every use).
 
 Why it stays right — the events table is append-only (no update, no delete), so the events are
 exactly "the snapshot's events" plus "the events with ``id > upto_id``":
@@ -41,6 +43,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import secrets
 import shutil
 import threading
@@ -453,6 +456,39 @@ class SnapshotError(RuntimeError):
 # ---- the file and its row ------------------------------------------------------------------------------
 
 
+_PLACES: dict[Path, str] = {}
+_PLACES_LOCK = threading.Lock()
+#: A row of another data folder not rewritten this long belongs to a machine that is gone: removed.
+_PLACE_GONE = dt.timedelta(days=30)
+
+
+def snapshot_place() -> str:
+    """This data folder's name among those sharing the database: random, made once, kept in the folder
+    (``snapshots/place``), so every process of one machine shares one copy and each machine has its own."""
+    root = Path(settings.DATA_DIR) / "snapshots"
+    with _PLACES_LOCK:
+        known = _PLACES.get(root)
+        if known is not None:
+            return known
+        path = root / "place"
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            if not path.exists():  # the first process names it (whole, by a link); the others read it
+                draft = root / f".place-{secrets.token_hex(8)}"
+                draft.write_text(secrets.token_hex(16))
+                with contextlib.suppress(FileExistsError):
+                    os.link(draft, path)
+                draft.unlink()
+            name = path.read_text().strip()
+        except OSError as error:  # a read-only folder: a name for this process alone
+            log.warning("snapshot place not kept in %s: %s", path, error)
+            name = ""
+        if len(name) != 32:
+            name = secrets.token_hex(16)
+        _PLACES[root] = name
+        return name
+
+
 def snapshot_directory(organization_id: int) -> Path:
     """Where an organisation's snapshots of this database live."""
     db = connection.settings_dict
@@ -708,7 +744,9 @@ def snapshot_build(*, organization_id: int) -> Snapshot:
     from leadpact.measurement.models import EventSnapshot
 
     columns = events_read(organization_id=organization_id).sorted()
-    previous = EventSnapshot.objects.filter(organization_id=organization_id).values_list("token", flat=True)
+    previous = EventSnapshot.objects.filter(
+        organization_id=organization_id, place=snapshot_place()
+    ).values_list("token", flat=True)
     token = _store(organization_id, columns, replacing=next(iter(previous), None))
     return Snapshot(organization_id, columns, _empty(columns.kinds, columns.reasons), token, rebuilt=True)
 
@@ -731,18 +769,23 @@ def _store(organization_id: int, columns: EventColumns, *, replacing: str | None
     except OSError as error:
         log.warning("event snapshot of organisation %s not written: %s", organization_id, error)
         return ""
-    values = {"token": token, "upto_id": upto, "events": len(columns), "built_at": dt.datetime.now(dt.UTC)}
+    built = dt.datetime.now(dt.UTC)
+    values = {"token": token, "upto_id": upto, "events": len(columns), "built_at": built}
     try:
         with transaction.atomic():
+            place = snapshot_place()
             if replacing is None:
-                EventSnapshot.objects.create(organization_id=organization_id, **values)
+                EventSnapshot.objects.create(organization_id=organization_id, place=place, **values)
                 registered = True
             else:
                 registered = bool(
-                    EventSnapshot.objects.filter(organization_id=organization_id, token=replacing).update(
-                        **values
-                    )
+                    EventSnapshot.objects.filter(
+                        organization_id=organization_id, place=place, token=replacing
+                    ).update(**values)
                 )
+            EventSnapshot.objects.filter(
+                organization_id=organization_id, built_at__lt=built - _PLACE_GONE
+            ).exclude(place=place).delete()
     except IntegrityError:  # another process registered one first: theirs stands
         registered = False
     if not registered:
@@ -767,7 +810,7 @@ def snapshot_open(*, organization_id: int) -> Snapshot:
     from the database when anything is off, rewritten when what came since is large."""
     from leadpact.measurement.models import EventSnapshot
 
-    row = EventSnapshot.objects.filter(organization_id=organization_id).first()
+    row = EventSnapshot.objects.filter(organization_id=organization_id, place=snapshot_place()).first()
     if row is None:
         return snapshot_build(organization_id=organization_id)
     path = snapshot_directory(organization_id) / row.token

@@ -15,6 +15,7 @@ from django.db import models
 
 from leadpact.leads.models import Lead
 from leadpact.organization.models import Person
+from leadpact.privacy._stores import stores_export
 
 __all__ = ["lead_export", "person_export"]
 
@@ -61,12 +62,16 @@ def _related(obj: models.Model) -> dict[str, list[dict[str, Any]]]:
 
 
 def lead_export(*, lead: Lead) -> dict[str, Any]:
-    """The lead, its source ids, events, state, checks, clocks, disputes … — all rows that point at it."""
+    """The lead, its source ids, events, state, checks, clocks, disputes … — all rows that point at it —
+    and the rows elsewhere that quote its values (``mentions``: stored webhook requests, import problems,
+    review texts)."""
     data: dict[str, Any] = _plain(
         {
             "kind": "lead",
             "lead": _rows(Lead.objects.filter(pk=lead.pk))[0],
             "related": _related(lead),
+            # copies in stores without a key to the lead (webhook bodies, import problems, review texts)
+            "mentions": stores_export(lead),
         }
     )
     return data

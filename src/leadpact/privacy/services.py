@@ -4,9 +4,11 @@ and anonymise leads past the retention period — each in the audit trail, none 
 Erasure keeps the lead row, its source ids (pseudonymous: a CRM's record number, needed so a later sync
 does not bring the person back as a new lead) and every event with its time, kind, owner, reason code
 and amount — what the measurements count — and blanks what names or reaches the person: name, e-mail
-address, phone number, job title, the free fields in ``extra``, and any free text or personal value an
-event carries.  Duplicate marks, handoff checks and clocks are stored results, so scorecards stay as
-they were (``tests/privacy``).  An erased lead's ``extra`` holds only ``{"erased": "<instant>"}``.
+address, phone number, company, job title, the free fields in ``extra``, and any free text or personal
+value an event carries.  The copies elsewhere go too (:mod:`._stores`): stored webhook request bodies,
+import problems, disputes' text, alerts, the words of handoff checks, review notes and packs.  Duplicate
+marks, handoff checks and clocks are stored results, so scorecards stay as they were
+(``tests/privacy``).  An erased lead's ``extra`` holds only ``{"erased": "<instant>"}``.
 
 Lead events are append-only for every other write; erasure is the one deliberate exception, made here
 through a plain queryset, audited, and limited to those values.
@@ -25,6 +27,14 @@ from django.db import models, transaction
 from leadpact.audit.services import Actor, audit_record
 from leadpact.leads.models import Lead, LeadEvent
 from leadpact.organization.models import Organization, Person
+from leadpact.privacy._stores import (
+    lead_values,
+    name_parts,
+    redact_data,
+    stores_erase,
+    stores_expire,
+    values_pattern,
+)
 from leadpact.privacy.selectors import lead_export, person_export
 
 __all__ = [
@@ -38,7 +48,7 @@ __all__ = [
     "retention_months",
 ]
 
-PERSONAL_FIELDS = ("name", "email", "phone", "job_title")
+PERSONAL_FIELDS = ("name", "email", "phone", "company", "job_title")
 """The lead's own fields that identify or reach a natural person; ``extra`` is emptied as well."""
 
 _FREE_TEXT = ("reason", "note", "notes", "text", "comment", "message", "body")
@@ -59,7 +69,11 @@ def _event_data_scrubbed(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _erase(lead: Lead, *, now: dt.datetime) -> int:
+def _erase(lead: Lead, *, now: dt.datetime, search: bool = True) -> tuple[int, dict[str, int]]:
+    """Blank the lead, scrub its events and redact its values in the other stores; returns the events
+    scrubbed and the rows changed per store."""
+    values, parts = lead_values(lead), name_parts(lead)
+    pattern = values_pattern(values)
     for field in PERSONAL_FIELDS:
         setattr(lead, field, "")
     lead.extra = {"erased": now.astimezone(dt.UTC).isoformat()}
@@ -70,11 +84,11 @@ def _erase(lead: Lead, *, now: dt.datetime) -> int:
         model=LeadEvent
     )  # the append-only manager refuses updates: this one is audited
     for pk, data in LeadEvent.objects.filter(lead=lead).values_list("pk", "data"):
-        cleaned = _event_data_scrubbed(data or {})
+        cleaned = redact_data(_event_data_scrubbed(data or {}), pattern, parts)
         if cleaned != (data or {}):
             plain.filter(pk=pk).update(data=cleaned)
             changed += 1
-    return changed
+    return changed, stores_erase(lead, values, parts=parts, search=search)
 
 
 def lead_erase(*, lead: Lead, actor: Actor, now: dt.datetime, reason: str = "request") -> None:
@@ -86,14 +100,14 @@ def lead_erase(*, lead: Lead, actor: Actor, now: dt.datetime, reason: str = "req
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         erased = [f for f in PERSONAL_FIELDS if getattr(lead, f)] + (["extra"] if lead.extra else [])
-        events = _erase(lead, now=now)
+        events, stores = _erase(lead, now=now)
         audit_record(
             actor=actor,
             action="privacy.lead_erase",
             obj=lead,
             at=now,
             organization=lead.organization,
-            after={"reason": reason, "fields": erased, "events_scrubbed": events},
+            after={"reason": reason, "fields": erased, "events_scrubbed": events, "stores": stores},
         )
 
 
@@ -168,23 +182,40 @@ def retention_apply(
         leads = leads.filter(organization=organization)
     done = 0
     by_org: dict[int, int] = {}
+    stores: dict[int, dict[str, int]] = {}
     for pk in list(leads.order_by("pk").values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
             lead = Lead.objects.select_for_update().get(pk=pk)
             if "erased" in (lead.extra or {}):  # another worker was first
                 continue
-            _erase(lead, now=now)
+            # rows that point at the lead here; the stores without such a key by their age, below
+            _, changed = _erase(lead, now=now, search=False)
             by_org[lead.organization_id] = by_org.get(lead.organization_id, 0) + 1
+            for store, n in changed.items():
+                totals = stores.setdefault(lead.organization_id, {})
+                totals[store] = totals.get(store, 0) + n
             done += 1
-    for org_id, count in by_org.items():
-        org = Organization.objects.get(pk=org_id)
+    organizations = Organization.objects.all() if organization is None else [organization]
+    for org in organizations:
         with transaction.atomic():
+            expired = stores_expire(organization_id=org.pk, before=cutoff)
+            count = by_org.get(org.pk, 0)
+            if not count and not expired:
+                continue
+            totals = stores.get(org.pk, {})
+            for store, n in expired.items():
+                totals[store] = totals.get(store, 0) + n
             audit_record(
                 actor=actor,
                 action="privacy.retention",
                 obj=org,
                 at=now,
                 organization=org,
-                after={"months": months, "cutoff": cutoff.isoformat(), "leads_anonymised": count},
+                after={
+                    "months": months,
+                    "cutoff": cutoff.isoformat(),
+                    "leads_anonymised": count,
+                    "stores": totals,
+                },
             )
     return RetentionReport(cutoff=cutoff, anonymised=done)

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from leadpact.agreements.models import Agreement
-from leadpact.audit.services import Actor, audit_record
+from leadpact.audit.services import Actor, audit_record, text_digest
 from leadpact.errors import ApplicationError
 from leadpact.leads.models import Lead
 from leadpact.organization.models import Person, Team
@@ -316,7 +316,7 @@ def review_note_post(
             "review": str(review.day),
             "direction": direction,
             "category": category,
-            "text": note.text,
+            "text": text_digest(note.text),
             "question": question,
             "lead": lead.pk if lead else None,
         },
@@ -346,8 +346,8 @@ def review_note_answer(*, note: ExchangeNote, person: Person, answer: str, now: 
         note,
         agreement=agreement,
         at=now,
-        before={"answer": before},
-        after={"answer": note.answer},
+        before={"answer": text_digest(before)},
+        after={"answer": text_digest(note.answer)},
     )
     return note
 
@@ -461,7 +461,7 @@ def agenda_note_add(
         row,
         agreement=agreement,
         at=now,
-        after={"item": item, "text": row.text},
+        after={"item": item, "text": text_digest(row.text)},
     )
     return row
 
@@ -476,7 +476,12 @@ def decision_add(*, review: Review, text: str, author: Person, now: dt.datetime)
         review=review, text=_text(text, "decision"), created_by=author, created_at=now
     )
     _audit(
-        _person_actor(author), "review.decision", row, agreement=agreement, at=now, after={"text": row.text}
+        _person_actor(author),
+        "review.decision",
+        row,
+        agreement=agreement,
+        at=now,
+        after={"text": text_digest(row.text)},
     )
     return row
 
@@ -532,7 +537,7 @@ def action_item_add(
         row,
         agreement=agreement,
         at=now,
-        after={"text": row.text, "owner": owner.email, "due": due.isoformat()},
+        after={"text": text_digest(row.text), "owner": owner.email, "due": due.isoformat()},
     )
     return row
 

@@ -12,7 +12,7 @@ from typing import Literal
 from django.db import IntegrityError, transaction
 
 from leadpact.agreements.models import AgreementVersion, Commitment
-from leadpact.audit.services import audit_record
+from leadpact.audit.services import audit_record, text_digest
 from leadpact.errors import ApplicationError
 from leadpact.leads.models import Lead
 from leadpact.measurement.disputes.models import Dispute
@@ -84,7 +84,7 @@ def dispute_open(
         action="dispute.open",
         obj=dispute,
         at=now,
-        after={"lead": lead.pk, "commitment": commitment_key, "reason": dispute.reason},
+        after={"lead": lead.pk, "commitment": commitment_key, "reason": text_digest(dispute.reason)},
         organization=version.agreement.organization,
         agreement=version.agreement,
     )
@@ -129,7 +129,7 @@ def dispute_decide(
         obj=dispute,
         at=now,
         before={"status": "open"},
-        after={"status": status, "note": dispute.note},
+        after={"status": status, "note": text_digest(dispute.note)},
         organization=version.agreement.organization,
         agreement=version.agreement,
     )
