@@ -41,6 +41,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import leadpact
+from leadpact.audit._local import LocalCheckpoint, local_checkpoint_replace
 from leadpact.audit.hashing import audit_entry_hash
 from leadpact.audit.models import GENESIS_HASH, AuditCheckpoint, AuditEntry
 from leadpact.audit.seal import AuditKey, audit_checkpoint_seal, audit_entry_seal, audit_key
@@ -57,6 +58,7 @@ from leadpact.backup._file import (
 )
 from leadpact.backup.scope import Part, audit_entries, backup_parts, part_rows, user_ids
 from leadpact.errors import ApplicationError
+from leadpact.leads._sql import insert_rows
 from leadpact.organization.models import Organization
 
 __all__ = ["AuditMode", "BackupSummary", "RestoreSummary", "backup_restore", "backup_write"]
@@ -372,9 +374,14 @@ class _Chain:
 class _Table:
     part: Part
     fields: list[models.Field[Any, Any]]
+    absent: list[models.Field[Any, Any]]  # not in the file (written by an older leadpact): their defaults
     pk_index: int | None
-    batch: list[models.Model]
+    batch: list[list[Any]]
     count: int = 0
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(f.column) for f in (*self.fields, *self.absent)]
 
 
 def _table_begin(
@@ -413,9 +420,10 @@ def _table_begin(
             "nothing was restored",
         )
     fields = [by_attname[n] for n in names]
+    absent_fields = [f for f in part.fields if f.attname not in names]
     pk = part.model._meta.pk
     pk_index = names.index(pk.attname) if pk is not None and pk.attname in names else None
-    return _Table(part, fields, pk_index, [])
+    return _Table(part, fields, absent_fields, pk_index, [])
 
 
 def _decode(field: models.Field[Any, Any], value: Any) -> Any:
@@ -424,7 +432,7 @@ def _decode(field: models.Field[Any, Any], value: Any) -> Any:
     return field.to_python(value)
 
 
-def _row(name: str, line: int, table: _Table, item: list[Any]) -> models.Model:
+def _row(name: str, line: int, table: _Table, item: list[Any]) -> dict[str, Any]:
     label = table.part.label
     if len(item) != len(table.fields):
         raise BackupFileError(
@@ -443,13 +451,20 @@ def _row(name: str, line: int, table: _Table, item: list[Any]) -> models.Model:
                 "backup.value",
                 f"{name} line {line}: {label} {pk}, field {field_.name!r}: {reason}; nothing was restored",
             ) from error
-    return table.part.model(**values)
+    return values
 
 
 def _flush(table: _Table | None) -> None:
+    """Insert the batch as it is (not through ``save()`` or ``bulk_create``: their ``pre_save`` would set
+    the ``auto_now`` fields to the time of the restore)."""
     if table is not None and table.batch:
-        table.part.model._default_manager.bulk_create(table.batch, batch_size=_BATCH)
+        insert_rows(table.part.model, table.columns, table.batch)
         table.batch.clear()
+
+
+def _prepared(table: _Table, values: dict[str, Any]) -> list[Any]:
+    row = [f.get_db_prep_save(values[f.attname], connection) for f in table.fields]
+    return row + [f.get_db_prep_save(f.get_default(), connection) for f in table.absent]
 
 
 def _load(path: Path, header: dict[str, Any], chain: _Chain) -> dict[str, int]:
@@ -470,15 +485,18 @@ def _load(path: Path, header: dict[str, Any], chain: _Chain) -> dict[str, int]:
             raise BackupFileError(
                 "backup.line", f"{name} line {line}: not a row of a table; nothing was restored"
             )
-        obj = _row(name, line, table, item)
+        values = _row(name, line, table, item)
         table.count += 1
-        if isinstance(obj, AuditEntry):
-            chain.entry(line, obj)
-        elif isinstance(obj, AuditCheckpoint):
-            chain.checkpoint(line, obj)
+        model = table.part.model
+        if model is AuditEntry:
+            entry = AuditEntry(**values)
+            chain.entry(line, entry)
+            values.update(prev_hash=entry.prev_hash, hash=entry.hash, seal=entry.seal)
+        elif model is AuditCheckpoint:
+            chain.checkpoint(line, AuditCheckpoint(**values))
             if chain.mode == "rechain":
                 continue  # replaced by the new chain's checkpoint
-        table.batch.append(obj)
+        table.batch.append(_prepared(table, values))
         if len(table.batch) >= _BATCH:
             _flush(table)
     _flush(table)
@@ -508,6 +526,27 @@ def _sequences_reset() -> None:
         with connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+
+
+def _local_checkpoint_reset(key: AuditKey) -> None:
+    """After the restore commits: this machine's copy of the checkpoint is the restored chain's.
+
+    Restoring a backup of a chain this machine kept (the same database, backed up and restored here) steps
+    the chain back to the backup's end and on by the restore's entry; the copy in the data folder, which
+    only moves forward, would then name entries the restored log never had.  The restore is the one
+    deliberate step back, so it sets the copy to the committed checkpoint (if its seal holds).
+    """
+    row = (
+        AuditCheckpoint.objects.order_by("id")
+        .values("chain", "entries", "last_id", "last_hash", "seal")
+        .first()
+    )
+    if row is None:
+        return
+    local = LocalCheckpoint(**row)
+    seal = audit_checkpoint_seal(key, chain=local.chain, entries=local.entries, last_hash=local.last_hash)
+    if hmac.compare_digest(seal, local.seal):
+        local_checkpoint_replace(local)
 
 
 def backup_restore(
@@ -558,6 +597,8 @@ def backup_restore(
                 "source_chain": {k: checkpoint.get(k) for k in ("chain", "entries", "last_hash", "key_id")},
             },
         )
+        if key is not None:
+            transaction.on_commit(lambda: _local_checkpoint_reset(key), robust=True)
     notes = []
     if kept == "rechain":
         notes.append(
