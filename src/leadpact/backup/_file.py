@@ -200,13 +200,15 @@ def _header_parse(path: Path, first: bytes) -> dict[str, Any]:
     version = header.get("format_version")
     if not isinstance(version, int) or version < 1:
         raise BackupFileError(
-            "backup.format", f"{path.name}: header field format_version {version!r} is not valid"
+            "backup.format",
+            f"{path.name}: header field format_version {version!r} is not valid; nothing was restored",
         )
     if version > FORMAT_VERSION:
         raise BackupFileError(
             "backup.too_new",
             f"{path.name}: written in backup format {version} by leadpact {header.get('leadpact')}; this "
-            f"leadpact reads format {FORMAT_VERSION} at most: upgrade leadpact, then restore",
+            f"leadpact reads format {FORMAT_VERSION} at most: upgrade leadpact, then restore; nothing was "
+            "restored",
         )
     return header
 

@@ -345,9 +345,15 @@ class _Chain:
                 f"it seals {row.entries} entries up to entry {row.last_id}, but the file has {self.count} "
                 f"up to entry {self.last_id}"
             )
-        elif self.key is not None and not hmac.compare_digest(
-            audit_checkpoint_seal(self.key, chain=row.chain, entries=row.entries, last_hash=row.last_hash),
-            row.seal,
+        elif (
+            self.seals
+            and self.key is not None
+            and not hmac.compare_digest(
+                audit_checkpoint_seal(
+                    self.key, chain=row.chain, entries=row.entries, last_hash=row.last_hash
+                ),
+                row.seal,
+            )
         ):
             reason = "its seal does not match it under the audit key"
         if reason:
