@@ -100,6 +100,13 @@ def _row_removed(path: Path) -> None:
     _write(path, header, lines)
 
 
+def _dangling_key(path: Path) -> None:
+    header, lines = _read(path)
+    index, fields = _row_index(lines, "leads.leadevent", 1)
+    lines[index][fields.index("lead_id")] = 987654
+    _write(path, header, lines)
+
+
 def _newer_format(path: Path) -> None:
     header, lines = _read(path)
     _write(path, header | {"format_version": 99, "leadpact": "9.0"}, lines)
@@ -130,6 +137,7 @@ BAD: dict[str, tuple[Callable[[Path], None], str, list[str]]] = {
         ["does not link to the entry before"],
     ),
     "row removed": (_row_removed, "backup.counts", ["leads.leadstate has 2 rows, the header says 3"]),
+    "dangling key": (_dangling_key, "backup.integrity", ["leads_leadevent", "lead_id", "987654"]),
     "newer format": (_newer_format, "backup.too_new", ["format 99", "upgrade leadpact"]),
     "unknown field": (_unknown_field, "backup.field", ["leads.lead has no field 'shoe_size'"]),
 }

@@ -35,7 +35,15 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Q
 from django.utils import timezone
@@ -376,11 +384,40 @@ class _Chain:
         )
 
 
+_INTEGERS = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+}
+_TEXTS = {"CharField", "TextField", "SlugField", "EmailField", "URLField"}
+
+
+def _plain(field: models.Field[Any, Any]) -> type | None:
+    """The JSON type whose values ``field`` stores as they are (no conversion either way), if any."""
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    kind = target.get_internal_type()
+    if kind in _INTEGERS:
+        return int
+    if kind in _TEXTS:
+        return str
+    if kind == "BooleanField":
+        return bool
+    return None
+
+
 @dataclass(slots=True)
 class _Table:
     part: Part
     fields: list[models.Field[Any, Any]]
+    plain: list[type | None]
     absent: list[models.Field[Any, Any]]  # not in the file (written by an older leadpact): their defaults
+    defaults: list[Any]
     pk_index: int | None
     batch: list[list[Any]]
     count: int = 0
@@ -426,10 +463,12 @@ def _table_begin(
             "nothing was restored",
         )
     fields = [by_attname[n] for n in names]
+    plain = [None if isinstance(f, models.JSONField) else _plain(f) for f in fields]
     absent_fields = [f for f in part.fields if f.attname not in names]
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in absent_fields]
     pk = part.model._meta.pk
     pk_index = names.index(pk.attname) if pk is not None and pk.attname in names else None
-    return _Table(part, fields, absent_fields, pk_index, [])
+    return _Table(part, fields, plain, absent_fields, defaults, pk_index, [])
 
 
 def _decode(field: models.Field[Any, Any], value: Any) -> Any:
@@ -438,7 +477,9 @@ def _decode(field: models.Field[Any, Any], value: Any) -> Any:
     return field.to_python(value)
 
 
-def _row(name: str, line: int, table: _Table, item: list[Any]) -> dict[str, Any]:
+def _row(name: str, line: int, table: _Table, item: list[Any], db: Any) -> tuple[list[Any], list[Any]]:
+    """The row's values as Python values, and as the database takes them (``db``: the connection itself,
+    not Django's per-thread proxy, which costs more than the conversions on a large file)."""
     label = table.part.label
     if len(item) != len(table.fields):
         raise BackupFileError(
@@ -446,10 +487,19 @@ def _row(name: str, line: int, table: _Table, item: list[Any]) -> dict[str, Any]
             f"{name} line {line}: a row of {label} has {len(item)} values, its table {len(table.fields)}; "
             "nothing was restored",
         )
-    values: dict[str, Any] = {}
-    for field_, value in zip(table.fields, item, strict=True):
+    decoded: list[Any] = []
+    prepared: list[Any] = []
+    for field_, plain, value in zip(table.fields, table.plain, item, strict=True):
+        if plain is not None and type(value) is plain:  # ids, text, flags: as they are
+            decoded.append(value)
+            prepared.append(value)
+            continue
         try:
-            values[field_.attname] = _decode(field_, value)
+            if value is None and not field_.null and not isinstance(field_, models.JSONField):
+                raise ValueError("it is empty, but the field is required")
+            python = _decode(field_, value)
+            prepared.append(field_.get_db_prep_save(python, db))
+            decoded.append(python)
         except (ValidationError, ValueError, TypeError) as error:
             reason = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
             pk = item[table.pk_index] if table.pk_index is not None else "?"
@@ -457,20 +507,22 @@ def _row(name: str, line: int, table: _Table, item: list[Any]) -> dict[str, Any]
                 "backup.value",
                 f"{name} line {line}: {label} {pk}, field {field_.name!r}: {reason}; nothing was restored",
             ) from error
-    return values
+    return decoded, prepared + table.defaults
 
 
-def _flush(table: _Table | None) -> None:
+def _flush(name: str, table: _Table | None) -> None:
     """Insert the batch as it is (not through ``save()`` or ``bulk_create``: their ``pre_save`` would set
     the ``auto_now`` fields to the time of the restore)."""
     if table is not None and table.batch:
-        insert_rows(table.part.model, table.columns, table.batch)
+        try:
+            insert_rows(table.part.model, table.columns, table.batch)
+        except DatabaseError as error:
+            raise BackupFileError(
+                "backup.rows",
+                f"{name}: rows of {table.part.label} up to row {table.count} do not fit the database "
+                f"({str(error).strip()}); nothing was restored",
+            ) from error
         table.batch.clear()
-
-
-def _prepared(table: _Table, values: dict[str, Any]) -> list[Any]:
-    row = [f.get_db_prep_save(values[f.attname], connection) for f in table.fields]
-    return row + [f.get_db_prep_save(f.get_default(), connection) for f in table.absent]
 
 
 def _load(path: Path, header: dict[str, Any], chain: _Chain) -> dict[str, int]:
@@ -480,9 +532,10 @@ def _load(path: Path, header: dict[str, Any], chain: _Chain) -> dict[str, int]:
     seen: set[str] = set()
     table: _Table | None = None
     name = path.name
+    db = connections[DEFAULT_DB_ALIAS]
     for line, item in body_lines(path):
         if isinstance(item, dict):
-            _flush(table)
+            _flush(name, table)
             if table is not None:
                 counts[table.part.label] = table.count
             table = _table_begin(name, line, item, parts, seen)
@@ -491,21 +544,25 @@ def _load(path: Path, header: dict[str, Any], chain: _Chain) -> dict[str, int]:
             raise BackupFileError(
                 "backup.line", f"{name} line {line}: not a row of a table; nothing was restored"
             )
-        values = _row(name, line, table, item)
+        decoded, prepared = _row(name, line, table, item, db)
         table.count += 1
         model = table.part.model
         if model is AuditEntry:
-            entry = AuditEntry(**values)
-            chain.entry(line, entry)
-            values.update(prev_hash=entry.prev_hash, hash=entry.hash, seal=entry.seal)
+            entry = AuditEntry(**{f.attname: v for f, v in zip(table.fields, decoded, strict=True)})
+            chain.entry(line, entry)  # checked; re-chained in place when asked
+            for index, f in enumerate(table.fields):
+                if f.attname in ("prev_hash", "hash", "seal"):
+                    prepared[index] = getattr(entry, f.attname)
         elif model is AuditCheckpoint:
-            chain.checkpoint(line, AuditCheckpoint(**values))
+            chain.checkpoint(
+                line, AuditCheckpoint(**{f.attname: v for f, v in zip(table.fields, decoded, strict=True)})
+            )
             if chain.mode == "rechain":
                 continue  # replaced by the new chain's checkpoint
-        table.batch.append(_prepared(table, values))
+        table.batch.append(prepared)
         if len(table.batch) >= _BATCH:
-            _flush(table)
-    _flush(table)
+            _flush(name, table)
+    _flush(name, table)
     if table is not None:
         counts[table.part.label] = table.count
     expected = header.get("counts")
@@ -575,36 +632,47 @@ def backup_restore(
     checkpoint = facts.get("checkpoint") or {}
     chain = _Chain(source.name, key, mode=audit, seals=seals, whole=facts.get("chain") == "whole")
     wanted = header.get("organization") or {}
-    with transaction.atomic():
-        _empty_check(header)
-        counts = _load(source, header, chain)
-        _sequences_reset()
-        organization = Organization.objects.filter(pk=int(wanted.get("id") or 0)).first()
-        if organization is None:
-            raise BackupFileError(
-                "backup.organization",
-                f"{source.name}: the header's organisation {wanted.get('id')} is not among the file's rows; "
-                "nothing was restored",
+    try:
+        with transaction.atomic():
+            _empty_check(header)
+            counts = _load(source, header, chain)
+            # every foreign key now, so that a dangling one is named (table, row, column, value)
+            connection.check_constraints(table_names=[part.model._meta.db_table for part in backup_parts()])
+            _sequences_reset()
+            organization = Organization.objects.filter(pk=int(wanted.get("id") or 0)).first()
+            if organization is None:
+                raise BackupFileError(
+                    "backup.organization",
+                    f"{source.name}: the header's organisation {wanted.get('id')} is not among the file's "
+                    "rows; nothing was restored",
+                )
+            kept = "none" if facts.get("chain") == "none" else audit
+            audit_record(
+                actor=actor,
+                action="backup.restore",
+                obj=organization,
+                organization=organization,
+                at=now or timezone.now(),
+                after={
+                    "file": source.name,
+                    "sha256": header.get("body_sha256"),
+                    "written_at": header.get("written_at"),
+                    "source_engine": header.get("engine"),
+                    "rows": sum(counts.values()),
+                    "audit": kept,
+                    "source_chain": {
+                        k: checkpoint.get(k) for k in ("chain", "entries", "last_hash", "key_id")
+                    },
+                },
             )
-        kept = "none" if facts.get("chain") == "none" else audit
-        audit_record(
-            actor=actor,
-            action="backup.restore",
-            obj=organization,
-            organization=organization,
-            at=now or timezone.now(),
-            after={
-                "file": source.name,
-                "sha256": header.get("body_sha256"),
-                "written_at": header.get("written_at"),
-                "source_engine": header.get("engine"),
-                "rows": sum(counts.values()),
-                "audit": kept,
-                "source_chain": {k: checkpoint.get(k) for k in ("chain", "entries", "last_hash", "key_id")},
-            },
-        )
-        if key is not None:
-            transaction.on_commit(lambda: _local_checkpoint_reset(key), robust=True)
+            if key is not None:
+                transaction.on_commit(lambda: _local_checkpoint_reset(key), robust=True)
+    except IntegrityError as error:  # a foreign key without its record, checked at commit
+        raise BackupFileError(
+            "backup.integrity",
+            f"{source.name}: the rows do not hold together ({str(error).strip()}); nothing was restored",
+        ) from error
+
     notes = []
     if kept == "rechain":
         notes.append(
