@@ -591,6 +591,20 @@ def _sequences_reset() -> None:
                 cursor.execute(statement)
 
 
+def _statistics_refresh() -> None:
+    """PostgreSQL: gather the planner's statistics of the restored tables now (autovacuum would, later).
+
+    Without them the planner takes the tables for nearly empty, and joins through them (a backup's, a
+    scorecard's) run as nested loops over every row: the demo's clocks took 43 s to read instead of 0.3.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    quote = connection.ops.quote_name
+    tables = ", ".join(quote(part.model._meta.db_table) for part in backup_parts())
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
 def _local_checkpoint_reset(key: AuditKey) -> None:
     """After the restore commits: this machine's copy of the checkpoint is the restored chain's.
 
@@ -673,6 +687,7 @@ def backup_restore(
             f"{source.name}: the rows do not hold together ({str(error).strip()}); nothing was restored",
         ) from error
 
+    _statistics_refresh()
     notes = []
     if kept == "rechain":
         notes.append(
