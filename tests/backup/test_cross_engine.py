@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
@@ -95,7 +96,9 @@ def test_sqlite_to_postgresql_and_back_keeps_every_figure_and_the_audit_chain(tm
     first = base | {"LEADPACT_DATA_DIR": str(tmp_path / "first")}
     last = base | {"LEADPACT_DATA_DIR": str(tmp_path / "last")}
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    periods = months_before(now, 3)[::2]  # a month the demo closed, and last month (still open)
+    periods = months_before(now.astimezone(ZoneInfo("Europe/Amsterdam")), 3)[
+        ::2
+    ]  # a month the demo closed, and last month (still open)
     at = now.isoformat()
 
     _leadpact(first, "migrate", "-v0")
