@@ -60,22 +60,29 @@ def _postgresql_database(name: str) -> Iterator[str]:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _figures(env: dict[str, str], periods: list[str], now: str) -> list[Any]:
-    """``leadpact measure --format json --evidence`` for each period (one process: Django starts once)."""
-    calls = "; ".join(
-        f"call_command('measure', period={p!r}, format='json', evidence=True, now={now!r})" for p in periods
-    )
-    text = _leadpact(
+def _commands(env: dict[str, str], *commands: str) -> str:
+    """Several ``leadpact`` commands in one process (``leadpact shell``: Django starts once, not per
+    command); each is ``call_command`` with the command line's arguments."""
+    calls = "; ".join(f"call_command({command})" for command in commands)
+    return _leadpact(
         env, "shell", "--no-imports", "-c", f"from django.core.management import call_command; {calls}"
     )
+
+
+def _measures(periods: list[str], now: str) -> list[str]:
+    """``leadpact measure --period P --format json --evidence --now NOW`` for each period."""
+    return [f"'measure', period={p!r}, format='json', evidence=True, now={now!r}" for p in periods]
+
+
+def _figures(output: str, count: int) -> list[Any]:
+    """The first ``count`` JSON documents that ``output`` begins with."""
     decoder = json.JSONDecoder()
     figures, at = [], 0
-    while at < len(text.rstrip()):
-        value, at = decoder.raw_decode(text, at)
-        figures.append(value)
-        while at < len(text) and text[at].isspace():
+    for _ in range(count):
+        while output[at].isspace():
             at += 1
-    assert len(figures) == len(periods)
+        value, at = decoder.raw_decode(output, at)
+        figures.append(value)
     return figures
 
 
@@ -104,13 +111,17 @@ def test_sqlite_to_postgresql_and_back_keeps_every_figure_and_the_audit_chain(tm
     _leadpact(first, "migrate", "-v0")
     (tmp_path / "last").mkdir(mode=0o700)  # a fresh SQLite database: the first one as migrated
     shutil.copyfile(tmp_path / "first" / "leadpact.sqlite3", tmp_path / "last" / "leadpact.sqlite3")
-    _leadpact(first, "demo", "--leads", "60")
-    before = _figures(first, periods, at)
+    from_sqlite = tmp_path / "from-sqlite.jsonl.gz"
+    output = _commands(
+        first,
+        "'demo', leads=60, verbosity=0",
+        *_measures(periods, at),
+        f"'backup', output={str(from_sqlite)!r}",
+    )
+    before = _figures(output, len(periods))
     assert any(m["actual"] not in (None, "0") for f in before for m in f["measurements"])
     assert {m["closed"] for m in before[0]["measurements"]} == {True}  # stored figures, and
     assert {m["closed"] for m in before[1]["measurements"]} == {False}  # figures computed afresh
-    from_sqlite = tmp_path / "from-sqlite.jsonl.gz"
-    _leadpact(first, "backup", "--output", str(from_sqlite))
     assert _engine(from_sqlite) == "sqlite"
 
     from_postgresql = tmp_path / "from-postgresql.jsonl.gz"
@@ -120,14 +131,15 @@ def test_sqlite_to_postgresql_and_back_keeps_every_figure_and_the_audit_chain(tm
         restored = _leadpact(middle, "restore", str(from_sqlite))
         assert "from sqlite" in restored
         entries = _verified(restored)
-        assert _figures(middle, periods, at) == before
-        _leadpact(middle, "backup", "--output", str(from_postgresql))
+        output = _commands(middle, *_measures(periods, at), f"'backup', output={str(from_postgresql)!r}")
+        assert _figures(output, len(periods)) == before
     assert _engine(from_postgresql) == "postgresql"
 
     restored = _leadpact(last, "restore", str(from_postgresql))
     assert "from postgresql" in restored
-    assert _figures(last, periods, at) == before
-    assert _verified(restored) == _verified(_leadpact(last, "audit", "verify"))
+    output = _commands(last, *_measures(periods, at), "'audit', 'verify'")
+    assert _figures(output, len(periods)) == before
+    assert _verified(restored) == _verified(output)
     # the chain went through both engines whole: the demo's entries, the first restore's and this one's
     # (each backup's own entry is written in its source database after the file was read)
     assert _verified(restored) == entries + 1
