@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "leadpact.reviews",
     "leadpact.demo",  # `leadpact demo`: the demo organisation and its history
     "leadpact.privacy",  # erase, export, retention (GDPR / AVG)
+    "leadpact.backup",  # `leadpact backup` / `leadpact restore` of a whole organisation
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ __all__ = [
     "LocalCheckpoint",
     "local_checkpoint",
     "local_checkpoint_path",
+    "local_checkpoint_replace",
     "local_checkpoint_store",
 ]
 
@@ -83,11 +84,21 @@ def local_checkpoint(chain: str) -> LocalCheckpoint | None:
 
 def local_checkpoint_store(checkpoint: LocalCheckpoint) -> None:
     """Record ``checkpoint`` unless this machine already holds one as far along for its chain."""
+    _store(checkpoint, replace=False)
+
+
+def local_checkpoint_replace(checkpoint: LocalCheckpoint) -> None:
+    """Record ``checkpoint`` even where this machine holds one further along: the one deliberate step back,
+    taken by ``leadpact restore`` once a backup of the chain is restored (and audited as such)."""
+    _store(checkpoint, replace=True)
+
+
+def _store(checkpoint: LocalCheckpoint, *, replace: bool) -> None:
     path = local_checkpoint_path()
     with _locked(path):
         known = _read(path)
         held = known.get(checkpoint.chain)
-        if held is not None and held.entries >= checkpoint.entries:
+        if held is not None and held.entries >= checkpoint.entries and not replace:
             return
         known.pop(checkpoint.chain, None)
         known[checkpoint.chain] = checkpoint  # the most recently written chain last
