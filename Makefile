@@ -45,10 +45,10 @@ migrations-check:
 	LEADPACT_DATA_DIR=$$(mktemp -d) $(BIN)/leadpact makemigrations --check --dry-run
 
 test-sqlite:            ## the suite on SQLite only; `make test` runs it beside test-postgres, output kept apart
-	LEADPACT_DATA_DIR=$$(mktemp -d) $(BIN)/pytest $(PYTEST_ARGS)
+	LEADPACT_TEST_HALF=sqlite LEADPACT_DATA_DIR=$$(mktemp -d) $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres:
-	LEADPACT_DATA_DIR=$$(mktemp -d) DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	LEADPACT_TEST_HALF=postgresql LEADPACT_DATA_DIR=$$(mktemp -d) DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 messages:              ## refresh the Dutch catalogue (src/leadpact/locale) and compile it
 	cd src/leadpact && ../../$(BIN)/leadpact makemessages -l nl --ignore "migrations/*" && ../../$(BIN)/leadpact compilemessages

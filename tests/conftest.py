@@ -80,25 +80,33 @@ def _live_server_connections_closed(request):
 
 
 def pytest_collection_modifyitems(config, items):
-    """On PostgreSQL, run only the tests that touch the database.
+    """Split the work of ``make test``'s two halves, run side by side on SQLite and on PostgreSQL.
 
-    ``make test`` runs the suite twice side by side, on SQLite and on PostgreSQL; a test that never opens
-    a database connection (the engine's arithmetic, parsers, property tests) gives the same answer on
-    both, so the SQLite run is its run. ``LEADPACT_TEST_ALL=1`` runs everything on PostgreSQL too.
+    On PostgreSQL, run only the tests that touch the database: a test that never opens a database
+    connection (the engine's arithmetic, parsers, property tests) gives the same answer on both, so the
+    SQLite run is its run. A test marked ``own_postgresql`` brings its own PostgreSQL databases (it runs
+    leadpact in subprocesses) and touches no test database: it runs once, in the PostgreSQL half, which has
+    the lighter load. ``LEADPACT_TEST_HALF`` (set by the Makefile) says which half this is; without it (a
+    plain ``pytest``) and with ``LEADPACT_TEST_ALL=1`` every test runs.
     """
     import os
 
-    from django.db import connection
-
-    if connection.vendor != "postgresql" or os.environ.get("LEADPACT_TEST_ALL") == "1":
+    half = os.environ.get("LEADPACT_TEST_HALF")
+    if half is None or os.environ.get("LEADPACT_TEST_ALL") == "1":
         return
     database = {"_django_db_helper", "db", "transactional_db", "live_server"}
-    kept, skipped = [], []
-    for item in items:
+
+    def runs_here(item) -> bool:
+        own = item.get_closest_marker("own_postgresql") is not None
+        if half == "sqlite":
+            return not own
         uses = item.get_closest_marker("django_db") is not None or database & set(
             getattr(item, "fixturenames", ())
         )
-        (kept if uses else skipped).append(item)
+        return own or bool(uses)
+
+    kept = [item for item in items if runs_here(item)]
+    skipped = [item for item in items if not runs_here(item)]
     if skipped:
         config.hook.pytest_deselected(items=skipped)
         items[:] = kept

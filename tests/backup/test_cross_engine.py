@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from tests.backup.helpers import months_before
@@ -98,6 +99,7 @@ def _engine(path: Path) -> str:
         return str(json.loads(handle.readline())["engine"])
 
 
+@pytest.mark.own_postgresql
 def test_sqlite_to_postgresql_and_back_keeps_every_figure_and_the_audit_chain(tmp_path):
     base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"LEADPACT_AUDIT_KEY": KEY}
     first = base | {"LEADPACT_DATA_DIR": str(tmp_path / "first")}

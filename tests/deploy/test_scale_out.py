@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+import pytest
 
 from leadpact.connectors.webhooks import sign_generic
 
@@ -208,6 +209,7 @@ def _mails(folder: Path) -> list[email.message.EmailMessage]:
     return out  # type: ignore[return-value]
 
 
+@pytest.mark.own_postgresql
 def test_two_servers_and_two_workers_on_one_postgresql_do_everything_once(tmp_path: Path):
     began = time.monotonic()
     deadline = began + DEADLINE
