@@ -329,6 +329,7 @@ def _generate(
     twins: random.Random,
     notes: random.Random,
     moves: random.Random,
+    source: str = SOURCE,
 ) -> Iterator[tuple[LeadRecord, list[EventRecord]]]:
     """The leads day by day. ``twins`` (its own generator, so the other figures stay as they are)
     makes about 1.5% of leads a person who came back through another form: the address of a recent
@@ -392,7 +393,7 @@ def _generate(
                     fields.email = twins.choice(recent).upper()
                 else:
                     recent = [*recent[-199:], fields.email]
-            lead = LeadRecord(SOURCE, f"D{n:07d}", fields, created, marketer.email, rep.email)
+            lead = LeadRecord(source, f"D{n:07d}", fields, created, marketer.email, rep.email)
             events = _story(rng, notes, lead, created, rep, marketer, urgent=urgent, student=student)
             if rep.end is not None and any(e.occurred_at >= _gone(rep) for e in events[1:]):
                 events = _reassigned(events, lead, rep, traffic.reassign_to(moves, rep))
@@ -419,7 +420,7 @@ def _reassigned(
         if e.actor == leaver.email:
             e.actor = heir.email
     moved = EventRecord(
-        SOURCE,
+        lead.source,
         lead.external_id,
         "assigned",
         at,
@@ -441,17 +442,17 @@ def _story(
     student: bool,
 ) -> list[EventRecord]:
     """What happens to one lead: handoff, assignment, decision, attempts, disposition, the deal."""
-    key = lead.external_id
-    events = [EventRecord(SOURCE, key, "created", created)]
+    key, source = lead.external_id, lead.source
+    events = [EventRecord(source, key, "created", created)]
     if rng.random() >= 0.87:
         return events  # not (yet) handed over: nurtured by marketing
     handed = _later(rng, created, 0.05)
-    events.append(EventRecord(SOURCE, key, "handed_over", handed, actor=marketer.email))
+    events.append(EventRecord(source, key, "handed_over", handed, actor=marketer.email))
     assigned = handed + dt.timedelta(seconds=rng.randint(20, 900))
-    events.append(EventRecord(SOURCE, key, "assigned", assigned, actor=rep.email, data={"value": rep.email}))
+    events.append(EventRecord(source, key, "assigned", assigned, actor=rep.email, data={"value": rep.email}))
     events.append(
         EventRecord(
-            SOURCE,
+            source,
             key,
             "contact_attempt",
             assigned,
@@ -466,21 +467,21 @@ def _story(
     decided = _later(rng, assigned, rng.expovariate(1 / (5 * pace)) * (0.2 if urgent else 1))
     if student and rng.random() < 0.92:
         events.append(
-            EventRecord(SOURCE, key, "rejected", decided, actor=rep.email, reason_code="not_a_buyer")
+            EventRecord(source, key, "rejected", decided, actor=rep.email, reason_code="not_a_buyer")
         )
         return events
     if rng.random() < 0.17:
         code = _pick(rng, REJECT) if rng.random() > 0.05 else ""
-        events.append(EventRecord(SOURCE, key, "rejected", decided, actor=rep.email, reason_code=code))
+        events.append(EventRecord(source, key, "rejected", decided, actor=rep.email, reason_code=code))
         return events
-    events.append(EventRecord(SOURCE, key, "accepted", decided, actor=rep.email))
+    events.append(EventRecord(source, key, "accepted", decided, actor=rep.email))
     t = assigned if urgent else decided  # a high-intent lead is called before the decision
     for attempt in range(rng.choice((1, 2, 3, 4, 6, 6, 7))):
         gap = rng.expovariate(1 / ((0.6 if urgent else 6) * pace)) if attempt == 0 else rng.uniform(4, 40)
         t = _later(rng, t, gap)
         channel = rng.choice(("phone", "phone", "email", "linkedin"))
         events.append(
-            EventRecord(SOURCE, key, "contact_attempt", t, actor=rep.email, channel=channel, human=True)
+            EventRecord(source, key, "contact_attempt", t, actor=rep.email, channel=channel, human=True)
         )
     qualifies = rng.random() < 0.4
     if not qualifies and notes.random() < 0.9:
@@ -488,27 +489,27 @@ def _story(
         late = notes.random() < 0.12 * pace
         told = _later(notes, t, notes.uniform(200, 600) if late else notes.uniform(4, 90))
         events.append(
-            EventRecord(SOURCE, key, "feedback", told, actor=rep.email, reason_code=notes.choice(LOST))
+            EventRecord(source, key, "feedback", told, actor=rep.email, reason_code=notes.choice(LOST))
         )
     if not qualifies:
         return events
     t = _later(rng, t, 30)
-    events.append(EventRecord(SOURCE, key, "qualified", t, actor=rep.email))
+    events.append(EventRecord(source, key, "qualified", t, actor=rep.email))
     if rng.random() < 0.5:
         # €600–€3,375 (about €2,000): the demo agreement's pipeline and won targets (€360k and €120k a
         # month) at its opportunity and win rates
         amount = Decimal(rng.randrange(600, 3_400, 25))
         t = _later(rng, t, 80)
         events.append(
-            EventRecord(SOURCE, key, "opportunity", t, actor=rep.email, amount=amount, currency="EUR")
+            EventRecord(source, key, "opportunity", t, actor=rep.email, amount=amount, currency="EUR")
         )
         t = _later(rng, t, 300)
         if rng.random() < 0.35:
-            events.append(EventRecord(SOURCE, key, "won", t, actor=rep.email, amount=amount, currency="EUR"))
+            events.append(EventRecord(source, key, "won", t, actor=rep.email, amount=amount, currency="EUR"))
         elif rng.random() < 0.6:
             events.append(
                 EventRecord(
-                    SOURCE,
+                    source,
                     key,
                     "lost",
                     t,
@@ -537,15 +538,18 @@ def demo_leads_load(
     batch: int | None = None,
     progress: Callable[[int], None] | None = None,
     path: StorePath = "bulk",
+    source: str = SOURCE,
+    more: bool = False,
 ) -> int:
     """Load the demo's leads up to ``now`` unless the organisation has leads already; return how many.
 
     ``leads`` scales the traffic to about that many leads (``None``: the natural size, about 13,000 a
     year); ``progress`` is told how many leads each stored batch held (``batch`` of them, 1,000 at the
     natural size, 10,000 from about 50,000 leads); ``path`` is how the batches are stored
-    (:data:`StorePath`).
+    (:data:`StorePath`). ``more`` adds the traffic to an organisation that has leads already, as from
+    another ``source`` (a second CRM: its own ids and events; its people's addresses are duplicates).
     """
-    if Lead.objects.filter(organization=organization).exists():
+    if not more and Lead.objects.filter(organization=organization).exists():
         return 0
     scale = 1.0 if leads is None else leads / max(1.0, demo_leads_expected(now))
     batch = batch or (10_000 if scale > 4 else 1000)  # the benchmark size: fewer, larger transactions
@@ -568,7 +572,7 @@ def demo_leads_load(
         records, events = [], []
 
     with tuned_for_bulk() if store is not None else contextlib.nullcontext():
-        for lead, lead_events in _generate(traffic, *rngs):
+        for lead, lead_events in _generate(traffic, *rngs, source=source):
             records.append(lead)
             events.extend(lead_events)
             if len(records) >= batch:
