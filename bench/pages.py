@@ -3,9 +3,10 @@
 Signs in with Django's test client against the configured database (``DATABASE_URL``,
 ``LEADPACT_DATA_DIR``: the same settings ``leadpact serve`` uses; nothing goes over the network), requests
 each page ``--runs`` times after one warm-up request, and prints per page the median and p95 of the server
-time (the whole Django stack: middleware, view, template), the database's share of it, and the number of
-queries. ``--baseline-url`` (and ``--baseline-data``) runs the same pages on a second database in a child
-process and prints the ratio, so that a page that grows with the data shows itself:
+time (the whole Django stack: middleware, view, template), this process's CPU for it (what a busy,
+shared machine does not inflate; PostgreSQL's own CPU is not in it), the time spent in queries, and the
+number of queries. ``--baseline-url`` (and ``--baseline-data``) runs the same pages on a second database in
+a child process and prints the ratio, so that a page that grows with the data shows itself:
 
     # the ~13,000-lead demo as the baseline, the 1,000,000-lead organisation as the subject
     DATABASE_URL=postgres://…/big LEADPACT_DATA_DIR=/data/big python bench/pages.py --runs 10 \\
@@ -116,12 +117,13 @@ def measure(runs: int) -> dict[str, Any]:
             cold = (time.perf_counter() - started) * 1000
             if first.status_code != 200:
                 raise SystemExit(f"{name} ({path} as {who}): {first.status_code}")
-            times, db, counts = [], [], []
+            times, cpu, db, counts = [], [], [], []
             for _ in range(runs):
                 with CaptureQueriesContext(connection) as queries:
-                    started = time.perf_counter()
+                    started, used = time.perf_counter(), time.process_time()
                     response = client.get(path, headers=headers)
                     times.append((time.perf_counter() - started) * 1000)
+                    cpu.append((time.process_time() - used) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
                 counts.append(len(queries))
                 db.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
@@ -131,6 +133,7 @@ def measure(runs: int) -> dict[str, Any]:
                 "cold_ms": cold,
                 "median_ms": statistics.median(times),
                 "p95_ms": _p95(times),
+                "cpu_ms": statistics.median(cpu),
                 "db_ms": statistics.median(db),
                 "queries": max(counts),
             }
@@ -148,20 +151,20 @@ def _print(result: dict[str, Any], baseline: dict[str, Any] | None) -> bool:
     )
     if baseline is not None:
         print(f"baseline: {baseline['vendor']} {baseline['database']}: {baseline['leads']:,} leads")
-    head = f"{'page':24} {'median':>8} {'p95':>8} {'db':>7} {'cold':>8} {'queries':>7}"
+    head = f"{'page':24} {'median':>8} {'p95':>8} {'cpu':>7} {'db':>7} {'cold':>8} {'queries':>7}"
     if baseline is not None:
-        head += f" | {'base med':>8} {'queries':>7} {'ratio':>6}"
+        head += f" | {'base med':>8} {'cpu':>7} {'queries':>7} {'ratio':>6}"
     print(head)
     ok = True
     for name, page in result["pages"].items():
         line = (
-            f"{name:24} {page['median_ms']:8.0f} {page['p95_ms']:8.0f} {page['db_ms']:7.0f} "
-            f"{page['cold_ms']:8.0f} {page['queries']:7d}"
+            f"{name:24} {page['median_ms']:8.0f} {page['p95_ms']:8.0f} {page['cpu_ms']:7.0f} "
+            f"{page['db_ms']:7.0f} {page['cold_ms']:8.0f} {page['queries']:7d}"
         )
         if baseline is not None and name in baseline["pages"]:
             base = baseline["pages"][name]
             line += (
-                f" | {base['median_ms']:8.0f} {base['queries']:7d} "
+                f" | {base['median_ms']:8.0f} {base['cpu_ms']:7.0f} {base['queries']:7d} "
                 f"{page['median_ms'] / max(base['median_ms'], 0.1):6.1f}"
             )
         if page["median_ms"] > bar:
