@@ -32,6 +32,13 @@ try:  # as locust's locustfile
         wait_time = between(0.2, 1.0)
 
         def on_start(self) -> None:
+            self.api = {"Authorization": f"Bearer {os.environ['LOAD_TOKEN']}"}
+            self.lead_ids: list[int] = []
+            shared = os.environ.get("LOAD_SESSION")
+            if shared:  # signed in once before the run (--shared-session): the cookie, no password hash
+                name, _, value = shared.partition("=")
+                self.client.cookies.set(name, value)
+                return
             self.client.get("/accounts/login/", name="login form")
             token = self.client.cookies.get("csrftoken", "")
             self.client.post(
@@ -44,8 +51,6 @@ try:  # as locust's locustfile
                 headers={"Referer": f"{self.host}/accounts/login/"},
                 name="sign in",
             )
-            self.api = {"Authorization": f"Bearer {os.environ['LOAD_TOKEN']}"}
-            self.lead_ids: list[int] = []
 
         @task(5)
         def page(self) -> None:
@@ -70,6 +75,26 @@ except ImportError:  # run as a script without locust imported at module level
     pass
 
 
+def _sign_in(host: str, username: str, password: str) -> str:
+    """Sign in once with the standard library; returns the session cookie as ``name=value``."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"{host}/accounts/login/"
+    opener.open(login, timeout=120).read()
+    csrf = next(c.value for c in jar if c.name.endswith("csrftoken"))
+    form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf})
+    request = urllib.request.Request(login, data=form.encode(), headers={"Referer": login})
+    opener.open(request, timeout=120).read()
+    session = next((c for c in jar if c.name.endswith("sessionid")), None)
+    if session is None:
+        raise SystemExit(f"sign-in as {username} failed: no session cookie")
+    return f"{session.name}={session.value}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -82,10 +107,18 @@ def main() -> int:
     )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--shared-session",
+        action="store_true",
+        help="sign in once before the run and let every user reuse that session: the run then measures "
+        "pages and API reads, not 50 password hashes at once (each user signs in by default)",
+    )
     args = parser.parse_args()
     if not args.host.startswith(("http://127.", "http://localhost", "http://[::1]")):
         parser.error("loopback only: --host must be http://127.0.0.1:PORT or localhost")
     env = dict(os.environ, LOAD_USERNAME=args.username, LOAD_PASSWORD=args.password, LOAD_TOKEN=args.token)
+    if args.shared_session:
+        env["LOAD_SESSION"] = _sign_in(args.host, args.username, args.password)
     with tempfile.TemporaryDirectory() as folder:
         prefix = str(Path(folder) / "load")
         subprocess.run(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from leadpact.connectors.records import VOIDED, voided_event_id
 from leadpact.errors import ApplicationError
@@ -14,6 +18,7 @@ from leadpact.organization.models import Organization
 
 __all__ = [
     "LeadDetail",
+    "among",
     "events_voided",
     "lead_by_source",
     "lead_detail",
@@ -22,6 +27,16 @@ __all__ = [
     "leads_list",
     "organization_for_cli",
 ]
+
+
+def among(ids: Sequence[int]) -> RawSQL:
+    """These ids as a subquery for ``pk__in=`` / ``lead_id__in=``: one query and one parameter whatever
+    their number (PostgreSQL: one array, unnested; SQLite: one JSON array, through ``json_each``) where
+    ``__in=`` a list takes one placeholder an id, so a figure's 70,000 leads took 14 queries in chunks."""
+    values = [int(i) for i in ids]
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [values])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
 
 
 @dataclass(frozen=True, slots=True)

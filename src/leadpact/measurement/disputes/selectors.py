@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.leads.models import HandoffCheck, Lead
 from leadpact.measurement.disputes.models import Dispute
 
-__all__ = ["DisputeDetail", "dispute_detail", "disputes_open", "handoff_check"]
+__all__ = ["DisputeDetail", "dispute_detail", "disputes_open", "handoff_check", "handoff_checks_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,21 @@ def handoff_check(lead: Lead, version: AgreementVersion | None = None) -> Handof
     if version is not None:
         checks = checks.filter(agreement_version=version)
     return checks.order_by("-event__occurred_at", "-event_id").first()
+
+
+def handoff_checks_of(disputes: Sequence[Dispute]) -> dict[int, HandoffCheck | None]:
+    """:func:`handoff_check` of each dispute's lead under the dispute's version, by dispute id: one query
+    for them all (the disputes page lists up to forty)."""
+    latest: dict[tuple[int, int | None], HandoffCheck] = {}
+    checks = (
+        HandoffCheck.objects.filter(lead_id__in={d.lead_id for d in disputes})
+        .select_related("definition_version", "agreement_version")
+        .order_by("-event__occurred_at", "-event_id")
+    )
+    for check in checks:  # the latest first: under its version, and under none (any version)
+        latest.setdefault((check.lead_id, check.agreement_version_id), check)
+        latest.setdefault((check.lead_id, None), check)
+    return {d.pk: latest.get((d.lead_id, d.agreement_version_id)) for d in disputes}
 
 
 def dispute_detail(dispute: Dispute) -> DisputeDetail:

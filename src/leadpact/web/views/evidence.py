@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leadpact.leads.models import Lead
+from leadpact.leads.selectors import among
 from leadpact.measurement.clocks.facts import ClockFacts, lead_clock_facts
 from leadpact.measurement.disputes.models import Dispute
 from leadpact.measurement.scorecard.results import NOT_CHECKED_BUCKET, MeasureResult
@@ -133,15 +134,15 @@ def _filtered_ids(
     if query:
         condition &= Q(name__icontains=query) | Q(email__icontains=query) | Q(company__icontains=query)
     order = _SORTS.get(sort, _SORTS["newest"])
-    kept: list[tuple[Any, ...]] = []
+    fields = ("id", "source", "campaign", *(o.lstrip("-") for o in order))
+    within = Q(pk__in=among(ids))  # one query each, whatever the number of leads behind the figure
     sources: set[str] = set()
     campaigns: set[str] = set()
-    fields = ("id", "source", "campaign", *(o.lstrip("-") for o in order))
-    for chunk in _chunks(ids):
-        for row in Lead.objects.filter(pk__in=chunk).values_list(*fields):
-            sources.add(row[1])
-            campaigns.add(row[2])
-        kept.extend(Lead.objects.filter(Q(pk__in=chunk) & condition).values_list(*fields))
+    pairs = Lead.objects.filter(within).order_by().values_list("source", "campaign").distinct()
+    for source_name, campaign_name in pairs:
+        sources.add(source_name)
+        campaigns.add(campaign_name)
+    kept = list(Lead.objects.filter(within & condition).values_list(*fields))
     for position in reversed(range(len(order))):
         desc = order[position].startswith("-")
         index = 3 + position

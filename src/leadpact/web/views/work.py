@@ -24,7 +24,7 @@ from leadpact.errors import ApplicationError
 from leadpact.measurement.closing.models import ClosedPeriod, Restatement
 from leadpact.measurement.closing.services import period_close, restatement_accept, restatement_decline
 from leadpact.measurement.disputes.models import Dispute
-from leadpact.measurement.disputes.selectors import handoff_check
+from leadpact.measurement.disputes.selectors import handoff_checks_of
 from leadpact.measurement.disputes.services import dispute_decide
 from leadpact.measurement.scorecard.compute import measure_fresh
 from leadpact.organization.models import Person, Team
@@ -66,9 +66,10 @@ def disputes(request: AppRequest) -> HttpResponse:
         )
         .order_by("open_first", "opened_at", "id")
     )
+    shown = list(rows[: _RECENT * 4])
+    checks = handoff_checks_of(shown)  # one query for every dispute's check, not one each
     items: list[dict[str, Any]] = [
-        {"dispute": d, "check": handoff_check(d.lead, d.agreement_version), "form": decide_form(d.pk)}
-        for d in rows[: _RECENT * 4]
+        {"dispute": d, "check": checks[d.pk], "form": decide_form(d.pk)} for d in shown
     ]
     return render(
         request,

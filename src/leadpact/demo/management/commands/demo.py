@@ -49,21 +49,38 @@ class Command(BaseCommand):
             self.stdout.write(f"{summary} in {time.perf_counter() - started:.0f} s")
 
     def _with_progress(self, demo_load: Any, leads: int) -> str:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         columns = (
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            TimeElapsedColumn(),
             TimeRemainingColumn(),
         )
+        parts = {"history": "disputes, closed months", "clocks": "SLA clocks", "reviews": "review packs"}
         with Progress(*columns, transient=False) as bar:
             task = bar.add_task("demo leads", total=leads)
+            current: list[TaskID] = [task]
 
             def advance(n: int) -> None:
                 bar.update(task, advance=n)
 
-            summary: str = demo_load(leads=leads, progress=advance)
-            done = bar.tasks[0].completed
-            bar.update(task, total=done)  # "about" that many: the bar ends full at what was made
+            def stage(part: str) -> None:
+                # the part before is done: its bar ends full (the leads': at what was made, "about" N)
+                before = bar.tasks[-1]
+                bar.update(current[0], total=before.completed or 1, completed=before.completed or 1)
+                bar.stop_task(current[0])
+                current[0] = bar.add_task(parts.get(part, part), total=1)
+
+            summary: str = demo_load(leads=leads, progress=advance, stage=stage)
+            bar.update(current[0], completed=1)
         return summary
