@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.core.wsgi import get_wsgi_application
+from django.db import connections
 
 import leadpact.logging
 from leadpact.logging import REDACTED, RedactFilter, redact
@@ -37,8 +38,14 @@ class _Server:
         self.httpd = WSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
         self.httpd.set_app(get_wsgi_application())
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self.httpd.serve_forever()
+        finally:
+            connections.close_all()  # this thread's connection; left open it outlives the test database
 
     def stop(self) -> None:
         if self.thread.is_alive():
