@@ -36,7 +36,7 @@ from leadpact.measurement.alerts.models import Alert, AlertWebhook
 from leadpact.measurement.alerts.webhooks import WebhookRefused, webhook_addresses, webhook_post
 from leadpact.measurement.clocks.selectors import ClockPass
 from leadpact.measurement.clocks.windows import clock_calendar
-from leadpact.organization.models import Person
+from leadpact.organization.models import Organization, Person
 from leadpact.outbox.context import mail_for
 
 __all__ = [
@@ -208,8 +208,11 @@ def _send(alert: Alert, *, organization_id: int | None, now: dt.datetime | None 
     webhook_post(alert.address, json.dumps({"text": f"{alert.subject}\n{alert.body}"}).encode())
 
 
-def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
-    """Send the alerts due at ``now`` (at-most-once; see the module's docstring)."""
+def alerts_deliver(
+    *, now: dt.datetime, limit: int = 500, organization: Organization | None = None
+) -> DeliveryReport:
+    """Send the alerts due at ``now`` (at-most-once; see the module's docstring); only ``organization``'s
+    when given (the demo delivers its own)."""
     with transaction.atomic():
         interrupted = Alert.objects.filter(
             status=Alert.Status.SENDING, claimed_at__lt=now - STALE_AFTER
@@ -218,6 +221,11 @@ def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
         due = list(
             Alert.objects.select_for_update(skip_locked=True)
             .filter(Q(status=Alert.Status.PENDING) & Q(deliver_at__lte=now))
+            .filter(
+                Q()
+                if organization is None
+                else Q(lead_id__in=Lead.objects.filter(organization=organization).values("pk"))
+            )
             .order_by("deliver_at", "id")[:limit]
         )
         ids = [a.pk for a in due]

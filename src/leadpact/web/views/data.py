@@ -435,6 +435,8 @@ def _progress(job: ImportJob) -> dict[str, Any]:
         "done": done,
         "rows_read": job.rows_read,
         "rows_imported": job.rows_imported,
+        "leads_added": job.leads_added,
+        "events_added": job.events_added,
         "problems": job.problems_count,
         "total": total,
         "percent": percent,

@@ -1,0 +1,43 @@
+"""What the demo has mailed, kept in the outbox (only when the outbox is the e-mail backend: a demo loaded
+where mail goes out by SMTP sends nothing to its invented people).
+
+The worker's own services do the sending: ``reviews_send_due`` mailed each held monthly review's pack (the
+PDF attached, the HTML beside the text) the day before it — run at that moment, so each message is dated
+then — and ``alerts_deliver`` sends the SLA alerts due now (none at night: they wait for the recipient's
+working hours, as they would in production; ``leadpact worker`` sends them then).
+
+The held reviews are closed by the time the demo mails them, so their packs are the frozen ones (with the
+meeting's minutes): the content a little ahead of its date, which the demo accepts for one render each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from leadpact.measurement.alerts.services import alerts_deliver
+from leadpact.organization.models import Organization
+from leadpact.outbox.models import OutboxMessage
+from leadpact.outbox.selectors import outbox_in_use
+from leadpact.reviews.models import Review
+from leadpact.reviews.services import reviews_send_due
+
+__all__ = ["demo_mail_load"]
+
+
+def demo_mail_load(organization: Organization, *, now: dt.datetime) -> int:
+    """Mail the held reviews' packs (at their time) and the alerts due now, unless the outbox has the
+    organisation's mail already; returns how many messages were sent."""
+    if not outbox_in_use() or OutboxMessage.objects.filter(organization=organization).exists():
+        return 0
+    sent = 0
+    held = Review.objects.filter(
+        series__agreement__organization=organization,
+        series__send_before_hours__gt=0,
+        emailed_at__isnull=True,
+        starts_at__lt=now,
+    ).select_related("series")
+    for review in held.order_by("starts_at"):
+        # the worker's pass a few minutes after the pack became due
+        at = review.starts_at - dt.timedelta(hours=review.series.send_before_hours, minutes=-4)
+        sent += reviews_send_due(now=at)
+    return sent + alerts_deliver(now=now, organization=organization).sent
