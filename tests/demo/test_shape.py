@@ -132,9 +132,10 @@ def test_a_year_that_moves_with_today_and_shows_every_part_of_the_product(settin
     imported = Lead.objects.filter(sources__source="hubspot")
     assert not LeadEvent.objects.filter(lead__in=imported, kind="handed_over").exists()  # nurtured: no clock
 
-    # the outbox: the worker's services mailed each held monthly review's pack the day before it
+    # the outbox: the worker's services mailed the last held monthly review's pack the day before it
     packs = OutboxMessage.objects.filter(subject__startswith="Review pack").order_by("sent_at")
-    held = Review.objects.filter(series__key="monthly-results", status="closed").order_by("day")
+    held = Review.objects.filter(series__key="monthly-results", status="closed").order_by("day")[2:]
+    assert len(held) == 1
     assert [m.subject.rsplit(" ", 1)[1] for m in packs] == [r.day.isoformat() for r in held]
     for message, review in zip(packs, held, strict=True):
         assert message.sent_at == review.starts_at - dt.timedelta(hours=24) + dt.timedelta(minutes=4)
