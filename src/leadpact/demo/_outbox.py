@@ -2,12 +2,13 @@
 where mail goes out by SMTP sends nothing to its invented people).
 
 The worker's own services do the sending: ``reviews_send_due`` mailed the last held monthly review's pack
-(the PDF attached, the HTML beside the text) the day before it — run at that moment, so the message is
-dated then; the earlier reviews' packs are left out for the load time (:data:`PACKS`) — and ``alerts_deliver`` sends the SLA alerts due now (none at night: they wait for the recipient's
-working hours, as they would in production; ``leadpact worker`` sends them then).
+(the PDF attached, the HTML beside the text) the day before it, run at that moment, so the message is
+dated then (the earlier reviews' packs are left out for the load time, :data:`PACKS`); ``alerts_deliver``
+sends the SLA alerts due now (none at night: they wait for the recipient's working hours, as they would in
+production; ``leadpact worker`` sends them then).
 
-The held reviews are closed by the time the demo mails them, so their packs are the frozen ones (with the
-meeting's minutes): the content a little ahead of its date, which the demo accepts for one render each.
+The held review is closed by the time the demo mails it, so its pack is the frozen one (with the
+meeting's minutes): the content a little ahead of its date, which the demo accepts for one render.
 """
 
 from __future__ import annotations
