@@ -168,3 +168,32 @@ def test_an_old_message_keeps_the_date_its_sender_gave(admin, org):
     with mail_for(org):
         message.send()
     assert "2026-10-30 09:00" in admin.get("/data/outbox/").content.decode()  # Amsterdam time
+
+
+def test_a_delivered_alert_is_kept_for_the_leads_organisation_dated_by_the_worker(admin, org, other):
+    from leadpact.measurement.alerts.services import alerts_deliver
+    from leadpact.measurement.models import Alert
+    from tests.measurement.scene import add_lead, local
+
+    lead = add_lead(org, "anna", name="Anna Alpha", events=[("handed_over", local(2026, 10, 5, 10), {})])
+    at = local(2026, 10, 5, 10, 50)
+    Alert.objects.create(
+        lead=lead,
+        commitment_key="first-touch",
+        threshold="0.8",
+        recipient=person("julia"),
+        role="owner",
+        channel="email",
+        address="julia.bos@example.com",
+        subject="Anna Alpha: 80% of the first-touch window used",
+        body="due at 11:00",
+        created_at=at,
+        deliver_at=at,
+    )
+
+    assert alerts_deliver(now=local(2026, 10, 5, 11), organization=other).sent == 0  # not its alert
+    assert alerts_deliver(now=local(2026, 10, 5, 11), organization=org).sent == 1
+    kept = OutboxMessage.objects.get()
+    assert kept.organization == org and kept.to == ["julia.bos@example.com"]
+    assert kept.sent_at == local(2026, 10, 5, 11)
+    assert "Anna Alpha" in admin.get("/data/outbox/").content.decode()
