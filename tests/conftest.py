@@ -45,22 +45,31 @@ def member_client(
 
 
 @pytest.fixture(autouse=True)
-def _live_server_connections_closed(request):
-    """A browser test leaves no database connection of the live server behind.
+def _no_connection_left_behind(request):
+    """A test that commits (a transactional or browser test) leaves no database connection behind.
 
-    The live server serves each browser socket in a thread with its own connection; kept open across
-    requests (production keeps them for a minute), one could outlive the test and the session, and the
-    test database could not be dropped. During a browser test each request closes its connection; after
-    it, on PostgreSQL, wait until the last request has ended.
+    A connection opened in another thread or context (a live server's request thread, a server started in a
+    thread, Playwright's context) and not closed outlives the test: it is garbage-collected in some later
+    test (a ResourceWarning there, an error under ``filterwarnings = error``) and on PostgreSQL keeps the
+    test database from being dropped. During a browser test each request closes its connection; after any
+    such test, on PostgreSQL, wait until the other sessions have ended, and fail *this* test, naming what
+    the connection last ran, when one is still open — so a leak is found where it is made.
     """
-    if "live_server" not in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    committing = bool(names & {"live_server", "transactional_db"}) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not committing:
         yield
         return
     from django.db import connection, connections
 
+    blocker = request.getfixturevalue("django_db_blocker")
     settings_dict = connections.settings["default"]
     kept = settings_dict.get("CONN_MAX_AGE", 0)
-    settings_dict["CONN_MAX_AGE"] = 0
+    if "live_server" in names:
+        settings_dict["CONN_MAX_AGE"] = 0
     try:
         yield
     finally:
@@ -68,15 +77,23 @@ def _live_server_connections_closed(request):
     if connection.vendor != "postgresql":
         return
     others = (
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        "SELECT pid, state, left(query, 160) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
     )
+    left: list = []
     deadline = time.monotonic() + 30
-    with connection.cursor() as cursor:
+    with blocker.unblock(), connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(others)
-            if cursor.fetchone()[0] == 0:
+            left = cursor.fetchall()
+            if not left:
                 return
             time.sleep(0.1)
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+    pytest.fail(f"the test left database connections open (ended now): {left}")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,6 +11,10 @@
 ``LEADPACT_RETENTION_MONTHS`` anonymise leads created longer ago than this (the worker does it); unset: keep.
 ``LEADPACT_HSTS_SECONDS`` HTTP Strict Transport Security in production (default one year).
 ``LEADPACT_SSL_REDIRECT`` ``0`` when a proxy in front already redirects to HTTPS (default ``1``).
+``LEADPACT_EMAIL_BACKEND`` the Django e-mail backend; default: the outbox (kept in the database, shown on
+                          Data → Outbox) outside production, SMTP in production.
+``LEADPACT_EMAIL_HOST``, ``_PORT``, ``_USER``, ``_PASSWORD``, ``_TLS`` (``1``: STARTTLS), ``_SSL``
+                          (``1``: TLS from the start): the SMTP server (default ``localhost:25``).
 ``LEADPACT_ALERT_WEBHOOKS_ALLOW_PRIVATE`` ``1`` lets alert webhooks post to loopback, link-local and
                           private addresses (an intranet chat server); by default only public ones.
 """
@@ -70,6 +74,7 @@ INSTALLED_APPS = [
     "leadpact.demo",  # `leadpact demo`: the demo organisation and its history
     "leadpact.privacy",  # erase, export, retention (GDPR / AVG)
     "leadpact.backup",  # `leadpact backup` / `leadpact restore` of a whole organisation
+    "leadpact.outbox",  # e-mail kept in the database outside production (Data → Outbox)
 ]
 
 MIDDLEWARE = [
@@ -184,7 +189,19 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day
 DEFAULT_FROM_EMAIL = os.environ.get("LEADPACT_FROM_EMAIL", "leadpact <leadpact@localhost>")
 
-EMAIL_BACKEND = os.environ.get("LEADPACT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Outside production every e-mail is kept in the outbox (Data → Outbox), readable in the product; in
+# production it goes out by SMTP. LEADPACT_EMAIL_BACKEND overrides either.
+EMAIL_BACKEND = os.environ.get(
+    "LEADPACT_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "leadpact.outbox.backend.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("LEADPACT_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("LEADPACT_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("LEADPACT_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LEADPACT_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("LEADPACT_EMAIL_TLS", "") == "1"  # STARTTLS (port 587)
+EMAIL_USE_SSL = os.environ.get("LEADPACT_EMAIL_SSL", "") == "1"  # TLS from the start (port 465)
+EMAIL_TIMEOUT = 30
 if os.environ.get("LEADPACT_EMAIL_FILE_PATH"):  # the file-based backend's folder (a message a file)
     EMAIL_FILE_PATH = os.environ["LEADPACT_EMAIL_FILE_PATH"]
 # alert webhooks post only to public addresses unless an operator allows private ones (SSRF)

@@ -12,13 +12,17 @@ import pytest
 
 from leadpact.agreements.models import AgreementVersion
 from leadpact.demo import _leads
+from leadpact.demo._imports import FAIR_FILE, FAIR_ROWS, REEXPORT_FILE
 from leadpact.demo._leads import AMS, STUDENT_CAMPAIGN, _generate, _Traffic, demo_sdr_from
 from leadpact.demo.services import demo_load
-from leadpact.leads.models import Lead, LeadEvent
+from leadpact.leads.imports import import_job_report_csv
+from leadpact.leads.models import ImportJob, Lead, LeadEvent
 from leadpact.measurement.closing.models import ClosedPeriod, Restatement
 from leadpact.measurement.disputes.models import Dispute
 from leadpact.measurement.models import LeadClock
 from leadpact.organization.models import Organization, Person
+from leadpact.outbox.models import OutboxMessage
+from leadpact.reviews.models import Review
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 
@@ -34,7 +38,8 @@ def _available(person: Person, day: dt.date) -> bool:
 
 
 @pytest.mark.django_db
-def test_a_year_that_moves_with_today_and_shows_every_part_of_the_product():
+def test_a_year_that_moves_with_today_and_shows_every_part_of_the_product(settings):
+    settings.EMAIL_BACKEND = "leadpact.outbox.backend.EmailBackend"  # as `leadpact start` has it
     demo_load(now=NOW, leads=2000)
     people = {p.email: p for p in Person.objects.prefetch_related("leave").select_related("team")}
     by_pk = {p.pk: p for p in people.values()}
@@ -58,7 +63,7 @@ def test_a_year_that_moves_with_today_and_shows_every_part_of_the_product():
     assert not LeadEvent.objects.filter(
         actor_id=thijs.pk, occurred_at__gte=dt.datetime(2026, 6, 1, 9, tzinfo=AMS)
     ).exists()
-    for lead in Lead.objects.select_related("marketing_owner").iterator():
+    for lead in Lead.objects.filter(sources__source="demo-crm").select_related("marketing_owner").iterator():
         assert _available(lead.marketing_owner, lead.created_at.astimezone(AMS).date())
 
     # the sales-development team works leads from version 2 on, and is a party of it
@@ -107,10 +112,44 @@ def test_a_year_that_moves_with_today_and_shows_every_part_of_the_product():
     assert ClosedPeriod.objects.count() == 4
     assert Restatement.objects.filter(status="pending").count() == 1
 
+    # the import history, through the real importer: the fair's HubSpot export with its problem rows,
+    # five weeks back, and the same contacts exported again a week later, which added nothing
+    fair, again = ImportJob.objects.order_by("started_at")
+    assert (fair.file_name, again.file_name) == (FAIR_FILE, REEXPORT_FILE)
+    assert fair.started_at.astimezone(AMS) == dt.datetime(2026, 10, 19, 10, 12, tzinfo=AMS)
+    assert again.started_at.astimezone(AMS) == dt.datetime(2026, 10, 26, 14, 40, tzinfo=AMS)  # after DST
+    for job in (fair, again):
+        assert (job.status, job.preset, job.rows_read) == ("completed", "hubspot", FAIR_ROWS)
+        reasons = sorted(job.problems.values_list("column", "reason"))
+        assert [column for column, _reason in reasons] == [
+            "Contact owner", "Create Date", "HubSpot Score", "Record ID"
+        ]  # fmt: skip
+        assert "unknown owner 'Hans Kramer' on 3 row(s)" in reasons[0][1]
+        assert import_job_report_csv(job).count("\n") == 1 + 4  # the problems CSV has them all
+    assert fair.leads_added == fair.rows_imported == Lead.objects.filter(sources__source="hubspot").count()
+    assert fair.leads_added > 200 and fair.events_added >= fair.leads_added
+    assert (again.rows_imported, again.leads_added, again.events_added) == (fair.rows_imported, 0, 0)
+    imported = Lead.objects.filter(sources__source="hubspot")
+    assert not LeadEvent.objects.filter(lead__in=imported, kind="handed_over").exists()  # nurtured: no clock
+
+    # the outbox: the worker's services mailed the last held monthly review's pack the day before it
+    packs = OutboxMessage.objects.filter(subject__startswith="Review pack").order_by("sent_at")
+    held = Review.objects.filter(series__key="monthly-results", status="closed").order_by("day")[2:]
+    assert len(held) == 1
+    assert [m.subject.rsplit(" ", 1)[1] for m in packs] == [r.day.isoformat() for r in held]
+    for message, review in zip(packs, held, strict=True):
+        assert message.sent_at == review.starts_at - dt.timedelta(hours=24) + dt.timedelta(minutes=4)
+        assert message.organization == Organization.objects.get() and message.html.startswith("<!")
+        assert len(message.to) >= 5 and review.emailed_at == message.sent_at
+        pdf = message.attachments.get()
+        assert pdf.content_type == "application/pdf" and bytes(pdf.content).startswith(b"%PDF-")
+
     # loading again adds nothing
     counts = (Lead.objects.count(), LeadEvent.objects.count(), Dispute.objects.count())
+    messages = (ImportJob.objects.count(), OutboxMessage.objects.count())
     assert "(0 new)" in demo_load(now=NOW + dt.timedelta(hours=1), leads=2000)
     assert (Lead.objects.count(), LeadEvent.objects.count(), Dispute.objects.count()) == counts
+    assert (ImportJob.objects.count(), OutboxMessage.objects.count()) == messages
 
     # the same seed and day make the same leads
     org = Organization.objects.get()

@@ -123,6 +123,8 @@ def test_the_problem_report_downloads_with_formula_cells_neutralised(admin, org)
         "done": True,
         "rows_read": 2,
         "rows_imported": 1,
+        "leads_added": 1,
+        "events_added": 1,  # the handoff of B-1; the bad row added nothing
         "problems": 1,
         "total": None,
         "percent": 100,

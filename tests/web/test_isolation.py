@@ -36,6 +36,7 @@ from leadpact.measurement.disputes.services import dispute_open
 from leadpact.measurement.models import Alert, AlertWebhook, LeadClock, Restatement
 from leadpact.measurement.targets.services import target_override_set
 from leadpact.organization.models import Membership, Organization, Person, Team
+from leadpact.outbox.models import OutboxAttachment, OutboxMessage
 from leadpact.reviews.models import ActionItem, ExchangeNote, ReviewSeries
 from leadpact.reviews.services import (
     action_item_add,
@@ -155,6 +156,18 @@ def first():
         commitment=commitment,
         now=now,
     )
+    message = OutboxMessage.objects.create(
+        organization=org,
+        sent_at=now,
+        from_email="leadpact@localhost",
+        to=["julia.bos@example.com"],
+        subject="Anna Alpha is due",
+        body="Anna Alpha (anna.alpha@b.nl) is due",
+        html="<p>Anna Alpha is due</p>",
+    )
+    OutboxAttachment.objects.create(
+        message=message, name="anna.pdf", content_type="application/pdf", size=12, content=b"Anna Alpha"
+    )
     member_client(org, username="insider")
     return org
 
@@ -233,6 +246,8 @@ def _app_urls(first):
     hook = WebhookIntegration.objects.get(organization=first)
     alert_hook = AlertWebhook.objects.get(organization=first)
     staged = stage_upload(first, "anna.csv", [b"external_id,name\nA-1,Anna Alpha\n"])
+    message = OutboxMessage.objects.get(organization=first)
+    attachment = message.attachments.get()
     return {
         "data": ["/data/"],
         "data_map": [f"/data/upload/{staged}/", f"/data/upload/{staged}/?base=none"],
@@ -246,6 +261,10 @@ def _app_urls(first):
         "data_alerts": ["/data/alerts/"],
         "data_alert_webhook_delete": [f"/data/alerts/webhooks/{alert_hook.pk}/delete/"],
         "data_alerts_test": ["/data/alerts/test/"],
+        "data_outbox": ["/data/outbox/", "/data/outbox/?page=2"],
+        "data_outbox_message": [f"/data/outbox/{message.pk}/"],
+        "data_outbox_html": [f"/data/outbox/{message.pk}/html/"],
+        "data_outbox_attachment": [f"/data/outbox/{message.pk}/attachments/{attachment.pk}/"],
         "home": ["/", f"/?organization={first.key}"],
         "organizations": ["/organizations/"],
         "agreement": [f"/agreements/{agreement.pk}/", f"/agreements/{agreement.pk}/?version=1"],

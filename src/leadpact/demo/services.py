@@ -162,16 +162,18 @@ def demo_load(
 ) -> str:
     """Load the demo data idempotently and return a one-line summary.
 
-        ``with_leads`` adds the year of lead traffic up to ``now`` (about 13,000 leads; ``leads`` scales it
-        to about that many, ``progress`` is told of each stored batch, ``stage`` of each part after the leads
-    begins: ``history``, ``clocks``, ``reviews``), the history (an earlier and a
-        proposed agreement version, disputes, closed months, a restatement, the review series with
-        their held reviews and the next one), the clocks, and a login for
-        every role (:mod:`leadpact.demo.logins`: a password hash each). Tests that only need the
-        organisation and its agreement in force leave it out: that part takes about a second.
+    ``with_leads`` adds the year of lead traffic up to ``now`` (about 13,000 leads; ``leads`` scales it
+    to about that many, ``progress`` is told of each stored batch, ``stage`` of each part after the leads
+    begins: ``history``, ``clocks``, ``reviews``), the history (an earlier and a proposed agreement
+    version, disputes, closed months, a restatement, the review series with their held reviews and the
+    next one, two imports of a HubSpot file, the mail the worker sent — in the outbox), the clocks, and a
+    login for every role (:mod:`leadpact.demo.logins`: a password hash each). Tests that only need the
+    organisation and its agreement in force leave it out: that part takes about a second.
     """
     from leadpact.demo._history import demo_history_load, demo_versions_load
+    from leadpact.demo._imports import demo_imports_load
     from leadpact.demo._leads import demo_leads_load, demo_year_shift
+    from leadpact.demo._outbox import demo_mail_load
     from leadpact.demo.logins import demo_logins_ensure
     from leadpact.demo.reviews import demo_reviews_load
     from leadpact.leads.models import Lead
@@ -196,6 +198,8 @@ def demo_load(
             _analyze("measurement_leadclock")
         announce("reviews")
         demo_reviews_load(org, now=now)
+        new_leads += demo_imports_load(org, now=now)
+        demo_mail_load(org, now=now)
         version = AgreementVersion.objects.get(agreement__organization=org, status=Status.ACTIVE)
     people = Person.objects.filter(team__organization=org).count()
     leads_count = Lead.objects.filter(organization=org).count()

@@ -81,13 +81,16 @@ class ItemProblem:
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """What a batch did: lead id per lead record and per event, whether each event was new, problems."""
+    """What a batch did: lead id per lead record and per event, whether each event was new, problems;
+    how many leads and events it added (also without ids)."""
 
     lead_ids: list[int] = field(default_factory=list)
     leads_created: list[bool] = field(default_factory=list)
     event_ids: list[int | None] = field(default_factory=list)
     events_created: list[bool] = field(default_factory=list)
     problems: list[ItemProblem] = field(default_factory=list)
+    leads_added: int = 0
+    events_added: int = 0
 
 
 class PeopleIndex:
@@ -316,6 +319,7 @@ def store_items(
         )
         known.update(zip(new_keys, ids, strict=True))
         new_ids.update(ids)
+        out.leads_added = len(ids)
     old_keys = [k for k in merged if known[k] not in new_ids and (merged[k] or owners.get(k))]
     if old_keys:
         _update_leads(old_keys, known, merged, owners, now)
@@ -385,6 +389,7 @@ def store_items(
                 )
             )  # fmt: skip
         written = insert_rows(LeadEvent, _EVENT_COLUMNS, event_rows, conflict="ON CONFLICT DO NOTHING")
+        out.events_added = written
         if written != len(event_rows):  # another writer stored some of them first: name the stored rows
             stored = _existing_events(organization, {k: item.digest for k, item in fresh.items()})
             for stored_key, stored_pk in stored.items():

@@ -373,7 +373,8 @@ def _run(
     owner_columns = _owner_columns(result)
     skip_to = job.last_committed_row
     rows: list[tuple[int, LeadItem, tuple[EventItem, ...]]] = []
-    counted = [0, 0]  # the job's rows imported and problems before the batch being stored
+    counted = [0, 0, 0, 0]  # the job's rows imported, problems, leads and events added before the batch
+    added = [0, 0]  # leads and events the batch being stored added so far
     events: list[EventItem] = []
     states: dict[tuple[str, str], tuple[Any, ...]] = {}  # of leads on one row of the batch
     repeated: set[tuple[str, str]] = set()
@@ -393,6 +394,8 @@ def _run(
         job.rows_read = rows_seen
         job.rows_imported = counted[0] + imported
         job.problems_count = counted[1] + len(found)
+        job.leads_added = counted[2] + added[0]
+        job.events_added = counted[3] + added[1]
         job.last_committed_row = last_row
         job.heartbeat_at = now
         job.save(
@@ -400,6 +403,8 @@ def _run(
                 "rows_read",
                 "rows_imported",
                 "problems_count",
+                "leads_added",
+                "events_added",
                 "last_committed_row",
                 "heartbeat_at",
             ]
@@ -421,6 +426,8 @@ def _run(
             states=ready,
             want_ids=False,
         )
+        added[0] += outcome.leads_added
+        added[1] += outcome.events_added
         found: list[RowProblem] = []
         for p in outcome.problems:
             if p.what != "lead":
@@ -438,9 +445,10 @@ def _run(
         if not rows and not problems:
             return
         now = clock()
-        counted[:] = [job.rows_imported, job.problems_count]
+        counted[:] = [job.rows_imported, job.problems_count, job.leads_added, job.events_added]
 
         def whole() -> None:
+            added[:] = [0, 0]  # a batch stored again (another import met) counts afresh
             commit(problems + store(rows, events, states, now), len(rows), now)
 
         try:
@@ -451,6 +459,7 @@ def _run(
             log.warning("import %s: batch refused (%s); storing its rows one by one", job.pk, error)
             found = list(problems)
             imported = 0
+            added[:] = [0, 0]
             for row in rows:
                 key = (row[1][0], row[1][1])
                 ready = {key: states[key]} if key in states else {}

@@ -368,6 +368,10 @@ class ImportJob(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     problems_count = models.PositiveIntegerField(default=0)
+    leads_added = models.PositiveIntegerField(default=0, help_text="leads the import made (not there before)")
+    events_added = models.PositiveIntegerField(
+        default=0, help_text="events the import stored (not there before): 0 when a file adds nothing new"
+    )
     last_committed_row = models.PositiveIntegerField(default=0, help_text="spreadsheet row number")
     error = models.TextField(blank=True)
     started_at = models.DateTimeField()

@@ -593,18 +593,22 @@ def review_close(*, review: Review, person: Person, now: dt.datetime) -> Review:
 
 
 def reviews_send_due(*, now: dt.datetime) -> int:
-    """E-mail the pack (Markdown in the body, the PDF attached) to each series' attendees once, when a
-    review is less than the series' ``send_before_hours`` away; returns how many packs were sent.
+    """E-mail the pack (Markdown in the body, the HTML pack beside it, the PDF attached) to each series'
+    attendees once, when a review is less than the series' ``send_before_hours`` away; returns how many
+    packs were sent. The message is dated ``now`` and sent for the series' organisation (the outbox's).
 
     A review is claimed (``emailed_at`` set) and committed before it is sent, so two workers never send the
     same pack; a send that fails (the server refused) releases the claim for the next pass.
     """
+    from email.utils import formatdate
+
     from django.conf import settings
-    from django.core.mail import EmailMessage
+    from django.core.mail import EmailMultiAlternatives
     from django.utils.translation import gettext as _
     from django.utils.translation import override
 
-    from leadpact.reviews.render import pack_markdown, pack_pdf
+    from leadpact.outbox.context import mail_for
+    from leadpact.reviews.render import pack_html, pack_markdown, pack_pdf
     from leadpact.reviews.selectors import review_pack
 
     sent = 0
@@ -635,16 +639,19 @@ def reviews_send_due(*, now: dt.datetime) -> int:
                         "series": series.name,
                         "day": review.day.isoformat(),
                     }
-                message = EmailMessage(
+                message = EmailMultiAlternatives(
                     subject=subject,
                     body=pack_markdown(pack, lang),
                     from_email=settings.DEFAULT_FROM_EMAIL,
                     to=recipients,
+                    headers={"Date": formatdate(now.timestamp())},
                 )
+                message.attach_alternative(pack_html(pack, lang), "text/html")
                 message.attach(
                     f"{series.key}-{review.day.isoformat()}.pdf", pack_pdf(pack, lang), "application/pdf"
                 )
-                message.send(fail_silently=False)
+                with mail_for(series.agreement.organization_id):
+                    message.send(fail_silently=False)
             except (OSError, ValueError):
                 Review.objects.filter(pk=review.pk).update(emailed_at=None)
                 continue

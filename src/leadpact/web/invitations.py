@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from leadpact.organization.models import Organization
+from leadpact.outbox.context import mail_for
 
 __all__ = ["invitation_link", "invitation_send"]
 
@@ -47,4 +48,5 @@ def invitation_send(
         }
         subject = " ".join(render_to_string("registration/invitation_subject.txt", context).split())
         body = render_to_string("registration/invitation_email.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    with mail_for(organization):  # the outbox shows it to the organisation's admins
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

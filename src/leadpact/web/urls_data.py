@@ -1,8 +1,8 @@
-"""Data pages: imports, integrations (API tokens, webhook receivers) and alerts."""
+"""Data pages: imports, integrations (API tokens, webhook receivers), alerts and the outbox."""
 
 from django.urls import path
 
-from leadpact.web.views import alerts, data, integrations
+from leadpact.web.views import alerts, data, integrations, outbox
 
 urlpatterns = [
     path("", data.data_home, name="data"),
@@ -17,4 +17,12 @@ urlpatterns = [
     path("alerts/", alerts.alerts, name="data_alerts"),
     path("alerts/webhooks/<int:pk>/delete/", alerts.alert_webhook_remove, name="data_alert_webhook_delete"),
     path("alerts/test/", alerts.alerts_test, name="data_alerts_test"),
+    path("outbox/", outbox.outbox, name="data_outbox"),
+    path("outbox/<int:pk>/", outbox.outbox_message, name="data_outbox_message"),
+    path("outbox/<int:pk>/html/", outbox.outbox_html, name="data_outbox_html"),
+    path(
+        "outbox/<int:pk>/attachments/<int:attachment>/",
+        outbox.outbox_attachment,
+        name="data_outbox_attachment",
+    ),
 ]

@@ -46,7 +46,7 @@ def alert_test_send(
         deliver_at=moment,
     )
     try:
-        _send(alert)
+        _send(alert, organization_id=organization.pk, now=moment)
     except (WebhookRefused, OSError, ValueError) as error:
         raise ApplicationError("alert.test.failed", f"{type(error).__name__}: {error}") from error
     audit_record(

@@ -16,12 +16,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,7 +36,8 @@ from leadpact.measurement.alerts.models import Alert, AlertWebhook
 from leadpact.measurement.alerts.webhooks import WebhookRefused, webhook_addresses, webhook_post
 from leadpact.measurement.clocks.selectors import ClockPass
 from leadpact.measurement.clocks.windows import clock_calendar
-from leadpact.organization.models import Person
+from leadpact.organization.models import Organization, Person
+from leadpact.outbox.context import mail_for
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -192,18 +194,25 @@ def team_tz(team: object) -> dt.tzinfo:
     return ZoneInfo(str(getattr(team, "calendar", {}).get("timezone", "UTC")))
 
 
-def _send(alert: Alert) -> None:
+def _send(alert: Alert, *, organization_id: int | None, now: dt.datetime | None = None) -> None:
+    """Send one alert now; an e-mail is dated ``now`` and sent for ``organization_id`` (the outbox's)."""
     if alert.channel == Alert.Channel.EMAIL:
-        send_mail(
-            alert.subject, alert.body, settings.DEFAULT_FROM_EMAIL, [alert.address], fail_silently=False
+        headers = {"Date": formatdate(now.timestamp())} if now is not None else None
+        message = EmailMessage(
+            alert.subject, alert.body, settings.DEFAULT_FROM_EMAIL, [alert.address], headers=headers
         )
+        with mail_for(organization_id):
+            message.send(fail_silently=False)
         return
     # only to public addresses, checked as resolved, never following a redirect (webhooks.py)
     webhook_post(alert.address, json.dumps({"text": f"{alert.subject}\n{alert.body}"}).encode())
 
 
-def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
-    """Send the alerts due at ``now`` (at-most-once; see the module's docstring)."""
+def alerts_deliver(
+    *, now: dt.datetime, limit: int = 500, organization: Organization | None = None
+) -> DeliveryReport:
+    """Send the alerts due at ``now`` (at-most-once; see the module's docstring); only ``organization``'s
+    when given (the demo delivers its own)."""
     with transaction.atomic():
         interrupted = Alert.objects.filter(
             status=Alert.Status.SENDING, claimed_at__lt=now - STALE_AFTER
@@ -212,17 +221,25 @@ def alerts_deliver(*, now: dt.datetime, limit: int = 500) -> DeliveryReport:
         due = list(
             Alert.objects.select_for_update(skip_locked=True)
             .filter(Q(status=Alert.Status.PENDING) & Q(deliver_at__lte=now))
+            .filter(
+                Q()
+                if organization is None
+                else Q(lead_id__in=Lead.objects.filter(organization=organization).values("pk"))
+            )
             .order_by("deliver_at", "id")[:limit]
         )
         ids = [a.pk for a in due]
         Alert.objects.filter(pk__in=ids, status=Alert.Status.PENDING).update(
             status=Alert.Status.SENDING, claimed_at=now
         )
+    organizations = dict(
+        Lead.objects.filter(pk__in={a.lead_id for a in due}).values_list("pk", "organization_id")
+    )
     sent = failed = retried = 0
     for alert in due:
         alert.attempts += 1
         try:
-            _send(alert)
+            _send(alert, organization_id=organizations.get(alert.lead_id), now=now)
         except WebhookRefused as error:  # the address itself is refused: trying again changes nothing
             alert.error = f"{type(error).__name__}: {error}"[:2000]
             alert.status = Alert.Status.FAILED

@@ -28,6 +28,7 @@ from leadpact.measurement.alerts.probe import alert_test_send
 from leadpact.measurement.alerts.services import alert_webhook_delete, alert_webhook_save
 from leadpact.measurement.clocks.windows import clock_calendar
 from leadpact.organization.models import Organization, Person, Team
+from leadpact.outbox.selectors import outbox_in_use
 from leadpact.web.access import AppRequest, page, require
 from leadpact.web.data_forms import AlertTestForm, AlertWebhookForm
 
@@ -174,6 +175,7 @@ def alerts(request: AppRequest) -> HttpResponse:
             "may_manage": request.access.allows("integrations.manage"),
             "quiet": _quiet_hours(request.access.person, now),
             "recent": recent,
+            "outbox": outbox_in_use(),
             "tab": "alerts",
         },
         status=status,

@@ -35,6 +35,7 @@ from leadpact.leads.imports import import_job_status, lead_import
 from leadpact.leads.models import ImportJob, SavedMapping
 from leadpact.leads.services import saved_mapping_save
 from leadpact.organization.models import Organization
+from leadpact.outbox.selectors import outbox_in_use
 from leadpact.web.access import AppRequest, page, require
 from leadpact.web.data_forms import MappingForm, UploadForm, choice_label
 from leadpact.web.data_mapping import column_choices, mapping_from_choices
@@ -133,7 +134,13 @@ def data_home(request: AppRequest) -> HttpResponse:
     return render(
         request,
         "leadpact/data/index.html",
-        {"form": form, "may_manage": may, "jobs": _jobs(organization), "tab": "imports"},
+        {
+            "form": form,
+            "may_manage": may,
+            "jobs": _jobs(organization),
+            "outbox": may and outbox_in_use(),
+            "tab": "imports",
+        },
         status=400 if form.errors else 200,
     )
 
@@ -428,6 +435,8 @@ def _progress(job: ImportJob) -> dict[str, Any]:
         "done": done,
         "rows_read": job.rows_read,
         "rows_imported": job.rows_imported,
+        "leads_added": job.leads_added,
+        "events_added": job.events_added,
         "problems": job.problems_count,
         "total": total,
         "percent": percent,

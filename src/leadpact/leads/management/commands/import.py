@@ -167,7 +167,8 @@ class Command(BaseCommand):
             rate = job.rows_read / max(time.monotonic() - started, 1e-6)
             self.stdout.write(
                 f"import {job.pk}: {job.rows_read} rows read, {job.rows_imported} imported, "
-                f"{job.problems_count} problems ({rate:,.0f} rows/s)"
+                f"{job.problems_count} problems ({rate:,.0f} rows/s); new: {job.leads_added} leads, "
+                f"{job.events_added} events"
             )
         if options["save_mapping"]:
             target = options["save_mapping"]

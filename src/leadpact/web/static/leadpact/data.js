@@ -17,6 +17,8 @@
         show("rows_read", number.format(data.rows_read));
         show("rows_imported", number.format(data.rows_imported));
         show("problems", number.format(data.problems));
+        show("leads_added", number.format(data.leads_added));
+        show("events_added", number.format(data.events_added));
         const bar = job.querySelector("progress");
         if (bar && data.percent !== null) {
           bar.value = data.percent;
