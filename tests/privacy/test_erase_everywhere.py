@@ -24,6 +24,7 @@ from leadpact.measurement.disputes.services import dispute_open
 from leadpact.measurement.scorecard.results import result_data
 from leadpact.measurement.scorecard.selectors import measure
 from leadpact.organization.models import Person, Team
+from leadpact.outbox.models import OutboxAttachment, OutboxMessage
 from leadpact.privacy.services import lead_erase, lead_export_record, retention_apply
 from leadpact.reviews.models import Review
 from leadpact.reviews.services import (
@@ -169,6 +170,19 @@ def scene(demo):
         created_at=local(2026, 10, 1, 9),
         last_result="1 contacts in 1 page(s); 1 note(s): lead 0: email: 'ann.bos@example.nl' is a list",
     )
+    # the mail kept outside production: an alert that names her, a pack's PDF beside its HTML
+    message = OutboxMessage.objects.create(
+        organization=org,
+        sent_at=local(2026, 10, 6, 10, 50),
+        from_email="leadpact@localhost",
+        to=["julia.bos@example.com"],
+        subject="At risk: Ann Bos",
+        body="Ann Bos (ann.bos@example.nl) waits for a first call",
+        html="<p>Ann Bos, Bos Advies BV</p>",
+    )
+    OutboxAttachment.objects.create(
+        message=message, name="pack.pdf", content_type="application/pdf", size=7, content=b"Ann Bos"
+    )
     return demo, ann, Lead.objects.get(email=KEES["email"])
 
 
@@ -220,7 +234,10 @@ def test_no_table_holds_the_erased_leads_data_and_the_other_lead_keeps_its_own(s
     review = Review.objects.get(status="closed")
     assert review.pack is not None and "[erased]" in json.dumps(review.pack)
     entry = apps.get_model("audit", "AuditEntry").objects.filter(action="privacy.lead_erase").get()
-    assert {"webhook_deliveries", "import_problems", "disputes", "alerts"} <= set(entry.after["stores"])
+    assert {"webhook_deliveries", "import_problems", "disputes", "alerts", "outbox_messages"} <= set(
+        entry.after["stores"]
+    )
+    assert not OutboxAttachment.objects.exists()  # a PDF that may name her is not searched: it goes
     assert audit_chain_verify().ok
 
 

@@ -9,7 +9,9 @@ A lead's name, e-mail address, phone number, company, job title and free fields 
 - rows that point at the lead: disputes (``reason``, ``note``: free text about the person), alerts
   (``subject`` and ``body`` name the lead), handoff checks (``failed``: clauses in words, values read),
   review exchange notes and action items linked to it;
-- review notes, decisions and closed review packs of its organisation that quote its values.
+- review notes, decisions and closed review packs of its organisation that quote its values;
+- the mail kept outside production (``OutboxMessage``: an alert names the lead, a review pack quotes it),
+  its texts redacted and the attachments of a message that named the lead removed.
 
 Redaction replaces each value (case-insensitively, longest first) by :data:`ERASED`; a JSON body keeps its
 shape (a string that *is* a value becomes :data:`ERASED`). Nothing measured changes: codes, kinds,
@@ -31,6 +33,7 @@ from django.db import connection, models
 from leadpact.leads.models import HandoffCheck, ImportJob, ImportProblem, Lead, PullConnector, WebhookDelivery
 from leadpact.measurement.alerts.models import Alert
 from leadpact.measurement.disputes.models import Dispute
+from leadpact.outbox.models import OutboxAttachment, OutboxMessage
 from leadpact.reviews.models import ActionItem, AgendaItemNote, Decision, ExchangeNote, Review
 
 __all__ = [
@@ -240,6 +243,17 @@ def _search_erase(
     for pull in _text_hits(PullConnector.objects.filter(organization_id=org), "last_result", values):
         PullConnector.objects.filter(pk=pull.pk).update(last_result=redact_text(pull.last_result, pattern))
         count("pull_connectors")
+    # the mail kept outside production (an alert names the lead; a review pack's HTML and its PDF may):
+    # the texts redacted, the attachments of a message that named the lead removed (a PDF is not searched)
+    mentioned = _q(values, "subject") | _q(values, "body") | _q(values, "html")
+    for message in OutboxMessage.objects.filter(organization_id=org).filter(mentioned):
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            subject=redact_text(message.subject, pattern),
+            body=redact_text(message.body, pattern),
+            html=redact_text(message.html, pattern),
+        )
+        OutboxAttachment.objects.filter(message=message).delete()
+        count("outbox_messages")
 
 
 def _linked_erase(lead: Lead, pattern: re.Pattern[str] | None, count: Any) -> None:
