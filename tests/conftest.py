@@ -15,6 +15,18 @@ from leadpact.organization.models import Membership, Organization, Person
 PASSWORD = "a-long-enough-passphrase"
 
 
+def pytest_configure(config):
+    """Passwords hashed by MD5 in the tests, as Django's testing guide advises: the production hasher
+    (PBKDF2, a million rounds: ~0.5 s a hash on the build machine) made the suite minutes longer and is
+    not what these tests test. Commands run in subprocesses (``leadpact start``, …) keep the real one."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture
 def demo(db):
     """The demo organisation and its agreement in force, loaded through the same services as ``leadpact
@@ -103,8 +115,11 @@ def pytest_collection_modifyitems(config, items):
     connection (the engine's arithmetic, parsers, property tests) gives the same answer on both, so the
     SQLite run is its run. A test marked ``own_postgresql`` brings its own PostgreSQL databases (it runs
     leadpact in subprocesses) and touches no test database: it runs once, in the PostgreSQL half, which has
-    the lighter load. ``LEADPACT_TEST_HALF`` (set by the Makefile) says which half this is; without it (a
-    plain ``pytest``) and with ``LEADPACT_TEST_ALL=1`` every test runs.
+    the lighter load. Browser tests (Chromium driving the live server through every page flow) run once,
+    in the SQLite half: the pages' reads and writes they go through run on PostgreSQL in the page tests
+    there, and twice they cost CI's time limit four minutes. ``LEADPACT_TEST_HALF`` (set by the Makefile)
+    says which half this is; without it (a plain ``pytest``) and with ``LEADPACT_TEST_ALL=1`` every test
+    runs.
     """
     import os
 
@@ -117,6 +132,8 @@ def pytest_collection_modifyitems(config, items):
         own = item.get_closest_marker("own_postgresql") is not None
         if half == "sqlite":
             return not own
+        if item.get_closest_marker("browser") is not None:
+            return False
         uses = item.get_closest_marker("django_db") is not None or database & set(
             getattr(item, "fixturenames", ())
         )
